@@ -1,0 +1,66 @@
+"""The one contract between the runner and every loader: a Program in, an Execution out."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol, runtime_checkable
+
+#: Optional features a loader may lack; cases name the ones they need.
+FEATURES = ("require.main", "require.paths", "module.uri")
+
+
+@dataclass(frozen=True)
+class Program:
+    """A prepared case as a loader sees it: module sources (harness included) and the main id.
+
+    It carries nothing about what must happen: the runner alone judges the result.
+    """
+
+    name: str
+    modules: Mapping[str, str]
+    main: str
+    timeout: float
+
+
+class Ending(enum.Enum):
+    """How the loader's run of a program ended."""
+
+    EXITED = "exited"  # the loader finished on its own and reported an exit status
+    TIMED_OUT = "timed-out"  # the time limit ran out and the run was stopped
+    CRASHED = "crashed"  # the loader died (a signal, or an internal error of the adapter)
+    UNAVAILABLE = "unavailable"  # the loader could not be started at all
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What came back from running a Program: printed output and how the run ended."""
+
+    stdout: str
+    stderr: str = ""
+    ending: Ending = Ending.EXITED
+    exit_code: int | None = 0
+    seconds: float = 0.0
+    #: A diagnostic from the adapter itself (command line, signal, reason it could not start).
+    diagnostic: str = ""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a loader says of itself, where a running program cannot find it out."""
+
+    sandbox: bool = False
+    #: Features the loader declares, True (has) or False (lacks); the rest are detected.
+    features: Mapping[str, bool] = field(default_factory=dict)
+    #: The spec version it claims, if any.
+    spec: str | None = None
+
+
+@runtime_checkable
+class Loader(Protocol):
+    """Anything that can run a Program: in-process Python code or an external command."""
+
+    name: str
+    declaration: Declaration
+
+    def run(self, program: Program) -> Execution: ...

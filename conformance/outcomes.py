@@ -1,0 +1,35 @@
+"""Outcomes of a case and the Verdict that carries one."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Outcome(enum.Enum):
+    """How a case ended against a loader."""
+
+    PASS = "pass"  # every assertion held and the program reached done()
+    WARN = "warn"  # only SHOULD-level clauses were breached (counts as passing)
+    FAIL = "fail"  # an assertion failed, an error escaped, or the program stopped early
+    ERROR = "error"  # the loader misbehaved: crashed, could not start, broke the line protocol
+    TIMEOUT = "timeout"  # no result within the time limit
+    SKIP = "skip"  # not applicable: other spec version or mode, or a feature the loader lacks
+
+    @property
+    def ok(self) -> bool:
+        """True where the outcome does not make a run fail."""
+        return self in (Outcome.PASS, Outcome.WARN, Outcome.SKIP)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judged result of one case against one loader."""
+
+    case: str
+    clauses: tuple[str, ...]
+    outcome: Outcome
+    message: str
+    seconds: float
+    #: Supporting lines: failed assertions, the tail of stderr, the adapter's diagnostic.
+    details: tuple[str, ...] = ()

@@ -1,0 +1,64 @@
+"""Running cases against a loader: applicability, preparation, execution, judgement."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable, Iterator
+
+from conformance.adapter import Ending, Execution, Loader, Program
+from conformance.case import Case
+from conformance.harness import HARNESS_ID, source
+from conformance.judge import judge
+from conformance.outcomes import Outcome, Verdict
+
+#: Seconds a loader may take for one case before it is stopped.
+DEFAULT_TIMEOUT = 10.0
+
+
+def not_applicable(case: Case, loader: Loader, spec: str) -> str | None:
+    """Why `case` does not apply to `loader` under `spec`, or None when it does."""
+    if spec not in case.versions:
+        return f"not applicable: the case applies to Modules/{', '.join(case.versions)}, not {spec}"
+    sandbox = loader.declaration.sandbox
+    if case.sandbox is True and not sandbox:
+        return "not applicable: the case applies only to sandboxes"
+    if case.sandbox is False and sandbox:
+        return "not applicable: the case does not apply to sandboxes"
+    declared = sorted(f for f in case.needs if loader.declaration.features.get(f) is False)
+    if declared:
+        return "not applicable: the loader declares it has no " + ", ".join(declared)
+    return None
+
+
+def prepare(case: Case, timeout: float = DEFAULT_TIMEOUT) -> Program:
+    """The Program a loader receives for `case`: its modules plus the harness helper."""
+    modules = dict(case.modules)
+    modules[HARNESS_ID] = source()
+    return Program(name=case.id, modules=modules, main=case.main, timeout=timeout)
+
+
+def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
+    """Run one case and judge it; a loader that raises is an error, never a crash of the run."""
+    reason = not_applicable(case, loader, spec)
+    if reason:
+        return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0)
+    program = prepare(case, timeout)
+    started = time.perf_counter()
+    try:
+        execution = loader.run(program)
+    except Exception as exc:  # an adapter bug must not take the whole run down
+        execution = Execution(stdout="", ending=Ending.CRASHED, exit_code=None,
+                              seconds=time.perf_counter() - started,
+                              diagnostic=f"{loader.name} adapter raised {type(exc).__name__}: {exc}")
+    return judge(case, execution, spec)
+
+
+def run_cases(cases: Iterable[Case], loader: Loader, spec: str,
+              timeout: float = DEFAULT_TIMEOUT,
+              on_verdict: Callable[[Verdict], None] | None = None) -> Iterator[Verdict]:
+    """Run cases in order, yielding each verdict as it is reached."""
+    for case in cases:
+        verdict = run_case(case, loader, spec, timeout)
+        if on_verdict:
+            on_verdict(verdict)
+        yield verdict
