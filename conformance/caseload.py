@@ -240,3 +240,10 @@ def load_all(paths: Iterable[Path], root: Path) -> tuple[list[Case], list[CaseEr
         except CaseError as exc:
             errors.append(exc)
     return cases, errors
+
+
+def default_root() -> Path:
+    """The suite's own cases: packaged beside the code in a wheel, else the checkout's cases/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "cases"
+    return packaged if packaged.is_dir() else here.parent / "cases"

@@ -1,0 +1,136 @@
+"""The command line: run the suite against a loader, or run one module tree by hand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
+from conformance.caseload import default_root, discover, load_all
+from conformance.exitcodes import ExitCode
+from conformance.loaders import BUILTIN, LoaderError, resolve
+from conformance.outcomes import Verdict
+from conformance.results import Results, write
+from conformance.run import DEFAULT_TIMEOUT, run_cases
+from conformance.terminal import Progress, summary
+
+COMMANDS = ("run", "exec")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2, which we keep for interruptions
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="runner.py [run]",
+                description="Run the conformance cases against a loader and judge every one.")
+    p.add_argument("--loader", default="reference",
+                   help=f"the loader to certify (default: reference; known: {', '.join(BUILTIN)})")
+    p.add_argument("--spec", default=DEFAULT_SPEC, choices=SPEC_VERSIONS,
+                   help=f"the spec version to hold the loader to (default: {DEFAULT_SPEC})")
+    p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose id contains TEXT")
+    p.add_argument("--cases", type=Path, default=None, metavar="DIR",
+                   help="the case directory (default: the suite's own cases)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"time limit per case (default: {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON to FILE")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per case")
+    p.add_argument("--version", action="version", version=f"commonjs-conformance {__version__}")
+    return p
+
+
+def _exec_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="runner.py exec",
+                description="Run a directory of CommonJS modules on the reference loader "
+                            "(module id a/b is the file ROOT/a/b.js), with a global print().")
+    p.add_argument("root", type=Path, metavar="ROOT", help="the directory of modules")
+    p.add_argument("main", metavar="MAIN", help="the id of the main module, e.g. program")
+    p.add_argument("--sandbox", action="store_true",
+                   help="run as a sandbox: no require.paths, no module.uri")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"CPU time limit (default: {DEFAULT_TIMEOUT:g})")
+    return p
+
+
+def run_command(argv: Sequence[str]) -> int:
+    args = _run_parser().parse_args(argv)
+    if args.timeout <= 0:
+        _run_parser().error("--timeout must be positive")
+    root = args.cases or default_root()
+    if not root.is_dir():
+        print(f"runner.py: error: no case directory at {root}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    try:
+        loader = resolve(args.loader)
+    except LoaderError as exc:
+        print(f"runner.py: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    cases, errors = load_all(discover(root, args.keyword), root)
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        print(f"runner.py: {len(errors)} malformed case file(s); nothing was run", file=sys.stderr)
+        return ExitCode.CASE_ERROR
+    if not cases:
+        print(f"runner.py: no case matches" + (f" -k {args.keyword!r}" if args.keyword else ""),
+              file=sys.stderr)
+        return ExitCode.NO_CASES
+
+    progress = Progress(sys.stdout, args.verbose)
+    progress.header(loader.name, args.spec, len(cases), __version__)
+    verdicts: list[Verdict] = []
+    started = time.perf_counter()
+    complete = True
+    try:
+        for verdict in run_cases(cases, loader, args.spec, args.timeout, progress):
+            verdicts.append(verdict)
+    except KeyboardInterrupt:
+        complete = False
+    progress.finish()
+    results = Results(__version__, loader.name, args.spec, loader.declaration.sandbox,
+                      tuple(verdicts), time.perf_counter() - started, complete)
+    if args.json:
+        write(results, args.json)
+    summary(results, sys.stdout)
+    if not complete:
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if results.ok else ExitCode.FAILED
+
+
+def exec_command(argv: Sequence[str]) -> int:
+    args = _exec_parser().parse_args(argv)
+    from conformance.reference import exec_tree
+
+    try:
+        execution = exec_tree(args.root, args.main, sandbox=args.sandbox, timeout=args.timeout)
+    except ValueError as exc:
+        print(f"runner.py exec: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    sys.stdout.write(execution.stdout)
+    sys.stdout.flush()
+    if execution.stderr:
+        sys.stderr.write(execution.stderr if execution.stderr.endswith("\n")
+                         else execution.stderr + "\n")
+    if execution.diagnostic:
+        sys.stderr.write(execution.diagnostic + "\n")
+    return ExitCode.OK if execution.exit_code == 0 else ExitCode.FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `runner.py` and the `commonjs-conformance` script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv.pop(0) if argv and argv[0] in COMMANDS else "run"
+    handler = {"run": run_command, "exec": exec_command}[command]
+    try:
+        return int(handler(argv))
+    except BrokenPipeError:  # output piped into `head` and the like
+        return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Loaders by name: the ones the suite knows how to build."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from conformance.adapter import Loader
+
+
+def _reference() -> Loader:
+    from conformance.reference import ReferenceLoader
+    return ReferenceLoader()
+
+
+def _reference_sandbox() -> Loader:
+    from conformance.reference import ReferenceLoader
+    return ReferenceLoader(sandbox=True)
+
+
+BUILTIN: dict[str, Callable[[], Loader]] = {
+    "reference": _reference,
+    "reference-sandbox": _reference_sandbox,
+}
+
+
+class LoaderError(Exception):
+    """A loader that cannot be set up, with a message for the user."""
+
+
+def resolve(name: str) -> Loader:
+    """The loader called `name`."""
+    try:
+        factory = BUILTIN[name]
+    except KeyError:
+        raise LoaderError(f"unknown loader {name!r}; known: {', '.join(BUILTIN)}") from None
+    return factory()

@@ -1,0 +1,95 @@
+"""The terminal view: live progress while cases run, then failures and a summary."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TextIO
+
+from conformance.outcomes import Outcome, Verdict
+from conformance.results import Results
+
+MARKS = {
+    Outcome.PASS: ".",
+    Outcome.WARN: "w",
+    Outcome.FAIL: "F",
+    Outcome.ERROR: "E",
+    Outcome.TIMEOUT: "T",
+    Outcome.SKIP: "s",
+}
+#: Summary words, in the order the closing line lists them.
+WORDS = {
+    Outcome.PASS: "passed",
+    Outcome.WARN: "warned",
+    Outcome.FAIL: "failed",
+    Outcome.ERROR: "errors",
+    Outcome.TIMEOUT: "timed out",
+    Outcome.SKIP: "skipped",
+}
+
+
+def area_of(case_id: str) -> str:
+    return case_id.split("/", 1)[0]
+
+
+class Progress:
+    """One line per area, a mark per case as it finishes (or one line per case, verbose)."""
+
+    def __init__(self, out: TextIO, verbose: bool = False):
+        self.out = out
+        self.verbose = verbose
+        self.area: str | None = None
+
+    def header(self, loader: str, spec: str, count: int, suite: str) -> None:
+        self.out.write(f"commonjs-conformance {suite}: {count} cases, loader {loader}, "
+                       f"Modules/{spec}\n")
+
+    def __call__(self, verdict: Verdict) -> None:
+        if self.verbose:
+            self.out.write(f"{verdict.outcome.value.upper():8} {verdict.case} "
+                           f"({verdict.seconds:.3f}s) {verdict.message}\n")
+        else:
+            area = area_of(verdict.case)
+            if area != self.area:
+                if self.area is not None:
+                    self.out.write("\n")
+                self.out.write(f"{area:<14}")
+                self.area = area
+            self.out.write(MARKS[verdict.outcome])
+        self.out.flush()
+
+    def finish(self) -> None:
+        if self.area is not None and not self.verbose:
+            self.out.write("\n")
+
+
+def closing_line(results: Results) -> str:
+    """'N passed, N failed, ...' over the outcomes that occurred, always naming passed and failed."""
+    counts = Counter(v.outcome for v in results.verdicts)
+    parts = [f"{counts[o]} {WORDS[o]}" for o in WORDS
+             if counts[o] or o in (Outcome.PASS, Outcome.FAIL)]
+    return ", ".join(parts)
+
+
+def summary(results: Results, out: TextIO) -> None:
+    """Failures with their details, a table by area, and the closing line."""
+    bad = [v for v in results.verdicts if not v.outcome.ok]
+    warned = [v for v in results.verdicts if v.outcome is Outcome.WARN]
+    for title, group in (("failures", bad), ("warnings (SHOULD clauses)", warned)):
+        if not group:
+            continue
+        out.write(f"\n{'=' * 20} {title} {'=' * 20}\n")
+        for v in group:
+            out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.clauses)}]\n"
+                      f"    {v.message}\n")
+            for line in v.details:
+                out.write(f"      {line}\n")
+    by_area: dict[str, Counter] = defaultdict(Counter)
+    for v in results.verdicts:
+        by_area[area_of(v.case)][v.outcome] += 1
+    columns = [o for o in WORDS if any(c[o] for c in by_area.values())]
+    out.write("\n" + f"{'area':<14}" + "".join(f"{WORDS[o]:>10}" for o in columns) + "\n")
+    for area in sorted(by_area):
+        out.write(f"{area:<14}" + "".join(f"{by_area[area][o]:>10}" for o in columns) + "\n")
+    state = "" if results.complete else " (interrupted: not every case ran)"
+    out.write(f"\n{results.loader}, Modules/{results.spec}: {closing_line(results)} "
+              f"in {results.seconds:.2f}s{state}\n")

@@ -1,0 +1,94 @@
+"""The judge: every way a run can end maps to one outcome with a message."""
+
+from pathlib import Path
+
+import pytest
+
+from conformance.adapter import Ending, Execution
+from conformance.case import Case
+from conformance.judge import judge
+from conformance.outcomes import Outcome
+
+
+def make_case(clauses=("require.function",), needs=()):
+    return Case(id="area/name", path=Path("cases/area/name.yaml"), title="a case for the judge",
+                clauses=tuple(clauses), modules={"program": ""}, main="program",
+                needs=frozenset(needs), sandbox=None, versions=("1.0", "1.1", "1.1.1"))
+
+
+def outcome(stdout, case=None, spec="1.1.1", **kw):
+    return judge(case or make_case(), Execution(stdout=stdout, **kw), spec)
+
+
+def test_pass_needs_an_assertion_and_done():
+    v = outcome("PASS 1 a\nPASS 2 b\nDONE 2\n")
+    assert v.outcome is Outcome.PASS and "2 assertion" in v.message
+
+
+@pytest.mark.parametrize("stdout", ["", "some output\n", "DONE 0\n"])
+def test_nothing_asserted_fails(stdout):
+    assert outcome(stdout).outcome is Outcome.FAIL
+
+
+def test_stopping_before_done_fails():
+    v = outcome("PASS 1 a\n")
+    assert v.outcome is Outcome.FAIL and "before done()" in v.message
+
+
+def test_failed_assertion_fails_with_its_message():
+    v = outcome("PASS 1 a\nFAIL 2 exports are shared: expected 1\nFAIL 3 c\nDONE 3\n")
+    assert v.outcome is Outcome.FAIL
+    assert v.message == "assertion 2 failed: exports are shared: expected 1 (and 1 more)"
+    assert "FAIL 3 c" in v.details
+
+
+def test_uncaught_error_fails_with_the_error():
+    v = outcome("PASS 1 a\n", stderr="Uncaught Error: cannot find module 'x'\n", exit_code=1)
+    assert v.outcome is Outcome.FAIL
+    assert "cannot find module 'x'" in v.message
+    assert "stderr: Uncaught Error: cannot find module 'x'" in v.details
+
+
+def test_non_zero_exit_without_stderr_fails():
+    v = outcome("PASS 1 a\nDONE 1\n", exit_code=3)
+    assert v.outcome is Outcome.FAIL and "exit status 3" in v.message
+
+
+def test_timeout_crash_and_unavailable():
+    assert outcome("PASS 1 a\n", ending=Ending.TIMED_OUT, exit_code=None).outcome is Outcome.TIMEOUT
+    crashed = outcome("", ending=Ending.CRASHED, exit_code=None, diagnostic="killed by SIGSEGV")
+    assert crashed.outcome is Outcome.ERROR and "SIGSEGV" in crashed.message
+    gone = outcome("", ending=Ending.UNAVAILABLE, exit_code=None, diagnostic="no such command")
+    assert gone.outcome is Outcome.ERROR and "could not be started" in gone.message
+
+
+def test_protocol_breach_is_an_error_not_a_pass():
+    v = outcome("PASS 1 a\nDONE 1\nDONE 1\n")
+    assert v.outcome is Outcome.ERROR and "protocol" in v.message
+
+
+def test_absent_needed_feature_is_not_applicable():
+    case = make_case(("require.main.identity",), needs=("require.main",))
+    v = outcome("FEATURES require.main=absent require.paths=absent module.uri=absent\n"
+                "FAIL 1 main\n", case=case, exit_code=1)
+    assert v.outcome is Outcome.SKIP and "require.main" in v.message
+
+
+def test_present_needed_feature_is_judged():
+    case = make_case(("require.main.identity",), needs=("require.main",))
+    v = outcome("FEATURES require.main=present\nFAIL 1 main\nDONE 1\n", case=case)
+    assert v.outcome is Outcome.FAIL
+
+
+def test_needed_feature_never_reported_is_an_error():
+    case = make_case(("require.main.identity",), needs=("require.main",))
+    assert outcome("PASS 1 a\nDONE 1\n", case=case).outcome is Outcome.ERROR
+
+
+def test_should_only_case_warns_in_111_but_fails_in_11():
+    case = make_case(("module.id.read-only",))
+    failing = "PASS 1 a\nFAIL 2 module.id unchanged\nDONE 2\n"
+    assert outcome(failing, case=case, spec="1.1.1").outcome is Outcome.WARN
+    assert outcome(failing, case=case, spec="1.1").outcome is Outcome.FAIL
+    mixed = make_case(("module.id.read-only", "module.id.top-level"))
+    assert outcome(failing, case=mixed, spec="1.1.1").outcome is Outcome.FAIL
