@@ -1,0 +1,257 @@
+"""The reference loader: CommonJS Modules/1.1.1 in a fresh QuickJS context per program."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import posixpath
+import stat
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import quickjs
+
+from conformance.adapter import Declaration, Ending, Execution, Program
+
+#: Where a Program's modules live in the virtual module tree: id `a/b` is /modules/a/b.js.
+VIRTUAL_ROOT = "/modules"
+VIRTUAL_SCHEME = "memory://"
+FILE_SCHEME = "file://"
+
+MEMORY_LIMIT = 256 << 20
+#: Native stack QuickJS may use: thousands of nested JS calls, far below a thread's stack.
+STACK_LIMIT = 2 << 20
+#: Characters of printed output kept; beyond it output is dropped and the drop noted.
+OUTPUT_LIMIT = 1 << 20
+#: Extra memory granted after a run ended out of memory, so its output can still be read.
+REPORT_HEADROOM = 32 << 20
+#: CPU seconds a program may use when none is given.
+DEFAULT_TIMEOUT = 10.0
+
+#: exec_tree reads at most this many .js files and bytes below its root.
+MAX_TREE_FILES = 20_000
+MAX_TREE_BYTES = 64 << 20
+#: ... and walks at most this many directories (symbolic links can multiply them).
+MAX_TREE_DIRECTORIES = 20_000
+
+#: The global through which loader.js receives its input (it deletes it at once).
+INPUT_GLOBAL = "commonjsLoaderInput"
+
+
+@functools.cache
+def loader_source() -> str:
+    """The JavaScript of the reference loader, read once."""
+    return resources.files(__name__).joinpath("loader.js").read_text("utf-8")
+
+
+class ReferenceLoader:
+    """The reference loader, in-process; sandbox=True drops require.paths and module.uri."""
+
+    def __init__(self, sandbox: bool = False, js_source: str | None = None,
+                 memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT):
+        self.sandbox = sandbox
+        self.name = "reference-sandbox" if sandbox else "reference"
+        self.declaration = Declaration(sandbox=sandbox, spec="1.1.1")
+        self.js_source = loader_source() if js_source is None else js_source
+        self.memory_limit = memory_limit
+        self.stack_limit = stack_limit
+
+    def run(self, program: Program) -> Execution:
+        files = [(f"{VIRTUAL_ROOT}/{module_id}.js", source)
+                 for module_id, source in program.modules.items()]
+        return execute(self.js_source, _Tree(files, VIRTUAL_ROOT, VIRTUAL_SCHEME), program.main,
+                       self.sandbox, program.timeout, self.memory_limit, self.stack_limit)
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """Module files (full path, source), the root they hang from, and the scheme of their URIs."""
+
+    files: Iterable[tuple[str, str]]
+    root: str
+    uri_scheme: str
+
+
+def execute(js_source: str, tree: _Tree, main: str, sandbox: bool, timeout: float,
+            memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT,
+            output_limit: int = OUTPUT_LIMIT) -> Execution:
+    """Run module `main` of `tree` with loader `js_source` in a fresh QuickJS context."""
+    started = time.perf_counter()
+    cpu_deadline = time.process_time() + timeout
+    context = quickjs.Context()
+    context.set_time_limit(timeout)
+    context.set_memory_limit(memory_limit)
+    context.set_max_stack_size(stack_limit)
+    context.set(INPUT_GLOBAL, json.dumps({
+        "files": list(tree.files), "root": tree.root, "main": main, "sandbox": sandbox,
+        "uriScheme": tree.uri_scheme, "outputLimit": output_limit}))
+
+    try:
+        control = context.eval(js_source)
+    except quickjs.JSException as exc:
+        if _interrupted(exc):
+            return _timed_out("", [], timeout, started)
+        return Execution(stdout="", ending=Ending.CRASHED, exit_code=None,
+                         seconds=time.perf_counter() - started,
+                         diagnostic=f"the reference loader failed to start: {_summary(exc)}")
+
+    report: dict = {}
+    uncaught = None
+    timed_out = False
+    try:
+        text = control("run")
+        if context.execute_pending_job():  # promise jobs may print more: read it again later
+            timed_out = not _drain_jobs(context, cpu_deadline)
+        else:
+            report = json.loads(text)
+    except quickjs.JSException as exc:  # the time limit, or a second error while reporting one
+        timed_out = _interrupted(exc)
+        uncaught = None if timed_out else "Uncaught " + _summary(exc)
+    if not report:
+        report = _report(context, control, memory_limit)
+
+    stdout = report.get("stdout", "")
+    notes = []
+    if report.get("truncated"):
+        notes.append(f"reference loader: output beyond {output_limit} characters was dropped")
+    if not report:
+        notes.append("reference loader: the output could not be read back")
+    if timed_out:
+        return _timed_out(stdout, notes, timeout, started)
+    uncaught = report.get("error") or uncaught
+    stderr = [uncaught] if uncaught else []
+    return Execution(stdout=stdout, stderr="".join(line + "\n" for line in stderr + notes),
+                     ending=Ending.EXITED, exit_code=1 if uncaught else 0,
+                     seconds=time.perf_counter() - started)
+
+
+def _drain_jobs(context: quickjs.Context, cpu_deadline: float) -> bool:
+    """Run pending promise jobs, as a host does once the main module returned.
+
+    False when CPU time ran out: QuickJS turns the time limit inside a job into a rejection,
+    so the deadline is checked between jobs.
+    """
+    while time.process_time() <= cpu_deadline:
+        if not context.execute_pending_job():
+            return True
+    return False
+
+
+def _report(context: quickjs.Context, control: quickjs.Object, memory_limit: int) -> dict:
+    """What loader.js collected: {"stdout", "truncated", "error"}, or {} if it cannot say."""
+    try:
+        context.set_memory_limit(memory_limit + REPORT_HEADROOM)
+        return json.loads(control("report"))
+    except quickjs.JSException:
+        return {}
+
+
+def _timed_out(stdout: str, notes: list[str], timeout: float, started: float) -> Execution:
+    return Execution(stdout=stdout, stderr="".join(line + "\n" for line in notes),
+                     ending=Ending.TIMED_OUT, exit_code=None,
+                     seconds=time.perf_counter() - started,
+                     diagnostic=f"stopped at the CPU time limit of {timeout:g} s")
+
+
+def _interrupted(exc: quickjs.JSException) -> bool:
+    return str(exc).startswith("InternalError: interrupted")
+
+
+def _summary(exc: BaseException) -> str:
+    """The first line of a QuickJS exception and its innermost frame: never the whole stack."""
+    lines = str(exc).splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    frame = next((line.strip() for line in lines[1:2] if line.strip().startswith("at ")), "")
+    return first + (f"\n    {frame}" if frame else "")
+
+
+# ---------------------------------------------------------------------------- real directories
+
+def exec_tree(root: Path | str, main: str, sandbox: bool = False,
+              timeout: float = DEFAULT_TIMEOUT) -> Execution:
+    """Run module `main` of the module tree in directory `root`: id `a/b` is ROOT/a/b.js.
+
+    Every .js file below ROOT is read up front (symbolic links leading out of ROOT are not
+    followed); raises ValueError when ROOT is no directory, holds too much, or lacks MAIN.js.
+    """
+    directory = os.path.abspath(root)
+    if not os.path.isdir(directory):
+        raise ValueError(f"{root}: not a directory")
+    files = dict(_read_tree(directory))
+    main_path = posixpath.normpath(posixpath.join(directory, f"{main}.js"))
+    if not main or main_path not in files:
+        hint = " (give the module id, without .js)" if main.endswith(".js") else ""
+        raise ValueError(f"{root}: no main module {main!r}: "
+                         f"{posixpath.join(directory, main + '.js')} does not exist{hint}")
+    main_id = posixpath.relpath(main_path, directory)[:-len(".js")]
+    return execute(loader_source(), _Tree(files.items(), directory, FILE_SCHEME), main_id,
+                   sandbox, timeout)
+
+
+def _read_tree(root: str) -> list[tuple[str, str]]:
+    """(path, source) of every .js file below `root`, within the limits."""
+    real_root = os.path.realpath(root)
+    found: list[tuple[str, str]] = []
+    total = 0
+    directories = 0
+    # (path as named below root, its real path, real paths of the directories above it)
+    pending = [(root, real_root, (real_root,))]
+    while pending:
+        directory, real_directory, ancestors = pending.pop()
+        directories += 1
+        if directories > MAX_TREE_DIRECTORIES:
+            raise ValueError(f"{root}: more than {MAX_TREE_DIRECTORIES} directories "
+                             "(the limit of the reference loader)")
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            raise ValueError(f"{directory}: cannot list: {exc.strerror}") from None
+        for entry in entries:
+            path = posixpath.join(directory, entry.name)
+            if not _encodable(entry.name):
+                continue
+            if entry.is_symlink():
+                real = os.path.realpath(path)
+                if not _inside(real, real_root):
+                    continue
+            else:
+                real = posixpath.join(real_directory, entry.name)
+            try:
+                status = os.stat(real)
+            except OSError:  # a dangling link
+                continue
+            if stat.S_ISDIR(status.st_mode):
+                if real not in ancestors:
+                    pending.append((path, real, ancestors + (real,)))
+                continue
+            if not entry.name.endswith(".js") or not stat.S_ISREG(status.st_mode):
+                continue
+            total += status.st_size
+            if len(found) >= MAX_TREE_FILES:
+                raise ValueError(f"{root}: more than {MAX_TREE_FILES} .js files "
+                                 "(the limit of the reference loader)")
+            if total > MAX_TREE_BYTES:
+                raise ValueError(f"{root}: its .js files exceed {MAX_TREE_BYTES} bytes "
+                                 "(the limit of the reference loader)")
+            try:
+                data = Path(real).read_bytes()
+            except OSError as exc:
+                raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+            found.append((path, data.decode("utf-8-sig", errors="replace")))
+    return found
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _encodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in a file name
+        return False
+    return True
