@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections import deque
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -36,7 +37,12 @@ class CaseError(Exception):
     def __str__(self) -> str:
         where = _display(self.path) + (f":{self.line}" if self.line else "")
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.problem}"
+        return _one_line(f"{where}:{field} {self.problem}")
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters so that a message stays on one line, whatever a key holds."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _display(path: Path) -> str:
@@ -119,12 +125,12 @@ def _parse(path: Path) -> _Document:
         raise CaseError(path, None, "", f"not UTF-8 (byte {exc.start})") from None
     except OSError as exc:
         raise CaseError(path, None, "", f"cannot read: {exc.strerror}") from None
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise CaseError(path, 1, "", "the file is empty")
-        _check_nodes(path, node)
+        _check_nodes(path, node, loader.anchored)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -138,28 +144,48 @@ def _parse(path: Path) -> _Document:
     return _Document(path, node, data)
 
 
-def _check_nodes(path: Path, root: yaml.Node) -> None:
-    """Refuse aliases (and so alias bombs) and duplicate keys, which PyYAML would accept."""
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, remembering which nodes carry an anchor."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.anchored: set[int] = set()
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        anchor = None if isinstance(event, yaml.AliasEvent) else getattr(event, "anchor", None)
+        node = super().compose_node(parent, index)
+        if anchor is not None:
+            self.anchored.add(id(node))
+        return node
+
+
+def _check_nodes(path: Path, root: yaml.Node, anchored: set[int]) -> None:
+    """Refuse anchors and aliases (so alias bombs), keys that are not plain scalars, and
+    duplicate keys, which PyYAML would accept; walks in document order."""
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
-    while stack:
-        node, where = stack.pop()
-        if id(node) in seen:
+    queue: deque[tuple[yaml.Node, tuple[Any, ...]]] = deque([(root, ())])
+    while queue:
+        node, where = queue.popleft()
+        if id(node) in seen or id(node) in anchored:
             raise CaseError(path, node.start_mark.line + 1, _field(where),
                             "YAML anchors and aliases are not allowed in case files")
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             keys: set[str] = set()
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise CaseError(path, key_node.start_mark.line + 1, _field(where),
+                                    "a key must be a plain string, not a list or mapping")
                 if key_node.value in keys:
                     raise CaseError(path, key_node.start_mark.line + 1,
                                     _field(where + (key_node.value,)), "duplicate key")
                 keys.add(key_node.value)
-                stack.append((key_node, where))
-                stack.append((value_node, where + (key_node.value,)))
+                queue.append((key_node, where))
+                queue.append((value_node, where + (key_node.value,)))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                stack.append((item, where + (index,)))
+                queue.append((item, where + (index,)))
 
 
 def _schema_error(doc: _Document) -> CaseError | None:
@@ -175,7 +201,7 @@ def _schema_error(doc: _Document) -> CaseError | None:
         return doc.error(where + extra[:1], f"unknown key (allowed: {names})", key=True)
     if error.validator == "required":
         return doc.error(where, error.message)
-    if error.validator == "propertyNames":
+    if "propertyNames" in error.schema_path:
         name = error.instance
         return doc.error(where + [name], f"{name!r} is not a top-level module id "
                          "(camelCase terms joined by '/', no '.' or '..')", key=True)
