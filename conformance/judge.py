@@ -60,7 +60,7 @@ def judge(case: Case, execution: Execution, spec: str) -> Verdict:
                        f"assertion(s): {error}")
     if case.needs and not transcript.features:
         return verdict(Outcome.ERROR, "the case needs optional features but its program never "
-                       "called start(require, module) to report them")
+                       "called start(require) to report them")
     if transcript.done is None:
         return verdict(Outcome.FAIL, f"the program stopped before done(), after "
                        f"{len(transcript.assertions)} assertion(s)")

@@ -1,5 +1,12 @@
 """The harness helper's line protocol, read back by conformance.harness.read."""
 
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
 from conformance.harness import HARNESS_ID, read, source
 
 
@@ -36,8 +43,38 @@ def test_lines_of_other_shapes_are_ignored():
     assert t.assertions == () and t.done is None and t.problems == ()
 
 
+def _code_only(js: str) -> str:
+    """The helper's source with comments and string literals blanked out."""
+    js = re.sub(r"//[^\n]*", "", js)
+    return re.sub(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", "''", js)
+
+
 def test_helper_is_plain_es5():
-    js = source()
-    for modern in ("=>", "let ", "const ", "class ", "`", "...", "'use strict'"):
-        assert modern not in js, modern
+    code = _code_only(source())
+    assert "exports.start" in code and "''" in code  # the blanking left the code itself
+    for modern in (r"=>", r"\blet\b", r"\bconst\b", r"\bclass\b", "`", r"\.\.\.",
+                   r"\bof\b", r"\basync\b", r"\bawait\b", r"\bSymbol\b", r"\bMap\b"):
+        assert not re.search(modern, code), modern
+    assert "use strict" not in source()
     assert HARNESS_ID == "conformanceHarness"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_helper_falls_back_to_console_log_on_node(tmp_path):
+    (tmp_path / f"{HARNESS_ID}.js").write_text(source())
+    (tmp_path / "program.js").write_text(
+        "var t = require('conformanceHarness').start(require);\n"
+        "t.ok(true, 'holds'); t.same(1, 2, 'one is two'); t.throws(function () {}, 'throws');\n"
+        "t.done(); t.ok(true, 'late');\n")
+    proc = subprocess.run(["node", str(tmp_path / "program.js")], capture_output=True, text=True,
+                          env={**os.environ, "NODE_PATH": str(tmp_path)}, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    t = read(proc.stdout)
+    assert t.features == {"require.main": True, "require.paths": False, "module.uri": False}
+    assert [(a.passed, a.message) for a in t.assertions] == [
+        (True, "holds"),
+        (False, "one is two: expected number 2, got number 1"),
+        (False, "throws: nothing was thrown"),
+        (False, "assertion after done(): late"),
+    ]
+    assert t.done == 3 and t.problems == ("assertion 4 printed after DONE",)

@@ -15,6 +15,19 @@ function show(value) {
     if (typeof value === 'string') {
         return '"' + value + '"';
     }
+    if (value === null) {
+        return 'null';
+    }
+    if (typeof value === 'object' || typeof value === 'function') {
+        var keys = [];
+        try {
+            keys = Object.keys(value);
+        } catch (e) {
+            // a host object may refuse; its type is all we can say
+        }
+        return typeof value + ' with keys [' + keys.slice(0, 8).join(', ') +
+               (keys.length > 8 ? ', and more' : '') + ']';
+    }
     try {
         return typeof value + ' ' + String(value);
     } catch (e) {
@@ -36,12 +49,14 @@ function state(present) {
     return present ? 'present' : 'absent';
 }
 
-// Report which optional features the calling module sees; call as start(require, module).
-exports.start = function (callerRequire, callerModule) {
+// Report which optional features the loader offers; call as start(require) from the main
+// module. `require.main` and `require.paths` are read from the caller's require, `module.uri`
+// from this module's own `module`, which Modules/1.0 loaders do not have at all.
+exports.start = function (callerRequire) {
+    var hasUri = typeof module === 'object' && module !== null && 'uri' in module;
     write('FEATURES require.main=' + state(callerRequire.main !== undefined) +
           ' require.paths=' + state('paths' in callerRequire) +
-          ' module.uri=' + state(typeof callerModule === 'object' && callerModule !== null &&
-                                 'uri' in callerModule));
+          ' module.uri=' + state(hasUri));
     return exports;
 };
 
