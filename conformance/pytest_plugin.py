@@ -54,13 +54,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return CaseFile.from_parent(parent, path=file_path)
 
 
-def _loader(config: pytest.Config) -> Loader:
-    if _LOADER not in config.stash:
-        try:
-            config.stash[_LOADER] = resolve(config.getoption("--loader"))
-        except LoaderError as exc:
-            raise pytest.UsageError(str(exc)) from None
-    return config.stash[_LOADER]
+def pytest_configure(config: pytest.Config) -> None:
+    """Set up the loader once, so that a bad --loader is a usage error before anything runs."""
+    try:
+        config.stash[_LOADER] = resolve(config.getoption("--loader"))
+    except LoaderError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 class CaseFile(pytest.File):
@@ -84,7 +83,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         config = self.config
-        verdict = run_case(self.case, _loader(config), config.getoption("--spec"),
+        verdict = run_case(self.case, config.stash[_LOADER], config.getoption("--spec"),
                            config.getoption("--case-timeout"))
         if verdict.outcome is Outcome.SKIP:
             pytest.skip(verdict.message)

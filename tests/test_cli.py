@@ -1,0 +1,146 @@
+"""The command line end to end: runs, selections, results JSON, bad input, exec."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conformance.caseload import default_root, discover
+from conformance.cli import main
+from conformance.exitcodes import ExitCode
+
+GOOD = """\
+title: A required module's exports come back from require
+clauses: [require.returns-exports]
+modules:
+  program: |
+    var t = require('conformanceHarness').start(require);
+    t.same(require('thing').value, 42, 'require returns what the module exported');
+    t.done();
+  thing: |
+    exports.value = 42;
+"""
+
+BROKEN = """\
+title: An assertion that cannot hold, to see the run fail
+clauses: [require.returns-exports]
+modules:
+  program: |
+    var t = require('conformanceHarness').start(require);
+    t.same(1, 2, 'one is two');
+    t.done();
+"""
+
+
+def write_case(root, case_id, text):
+    path = root / f"{case_id}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_whole_suite_passes_and_writes_json(repo, tmp_path):
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, "runner.py", "--json", str(out)], cwd=repo,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == ExitCode.OK, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert data["loader"] == "reference" and data["spec"] == "1.1.1" and data["suite"]
+    ids = [c["id"] for c in data["cases"]]
+    assert len(ids) == len(discover(default_root())) > 0
+    for case in data["cases"]:
+        assert set(case) >= {"id", "clauses", "outcome", "message", "seconds"}
+        assert case["outcome"] in ("pass", "warn", "skip"), case
+    assert "0 failed" in proc.stdout
+
+
+def test_keyword_selects_by_id(tmp_path, capsys):
+    write_case(tmp_path, "alpha/good", GOOD)
+    write_case(tmp_path, "beta/good", GOOD)
+    out = tmp_path / "r.json"
+    assert main(["--cases", str(tmp_path), "-k", "alpha", "--json", str(out)]) == ExitCode.OK
+    assert [c["id"] for c in json.loads(out.read_text())["cases"]] == ["alpha/good"]
+    assert main(["--cases", str(tmp_path), "-k", "gamma"]) == ExitCode.NO_CASES
+
+
+def test_failing_case_fails_the_run_and_is_shown(tmp_path, capsys):
+    write_case(tmp_path, "area/good", GOOD)
+    write_case(tmp_path, "area/broken", BROKEN)
+    assert main(["--cases", str(tmp_path)]) == ExitCode.FAILED
+    shown = capsys.readouterr().out
+    assert "FAIL area/broken [require.returns-exports]" in shown
+    assert "assertion 1 failed: one is two: expected number 2, got number 1" in shown
+    assert "1 passed, 1 failed" in shown
+
+
+def test_malformed_case_is_one_line_and_nothing_runs(tmp_path, capsys):
+    write_case(tmp_path, "area/good", GOOD)
+    write_case(tmp_path, "area/bad", GOOD.replace("clauses: [require.returns-exports]",
+                                                  "clauses: [require.returns-exports]\ncolour: red"))
+    assert main(["--cases", str(tmp_path)]) == ExitCode.CASE_ERROR
+    captured = capsys.readouterr()
+    first = captured.err.splitlines()[0]
+    assert first.endswith("area/bad.yaml:3: colour: unknown key (allowed: clauses, main, "
+                          "modules, needs, notes, sandbox, title, versions)")
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_unknown_loader_is_a_usage_error(capsys):
+    assert main(["--loader", "nonesuch"]) == ExitCode.USAGE_ERROR
+    assert "unknown loader 'nonesuch'" in capsys.readouterr().err
+
+
+def test_bad_option_is_a_usage_error():
+    with pytest.raises(SystemExit) as exc:
+        main(["--spec", "2.0"])
+    assert exc.value.code == ExitCode.USAGE_ERROR
+
+
+def test_sandbox_loader_skips_non_sandbox_cases(tmp_path):
+    write_case(tmp_path, "area/good", GOOD)
+    write_case(tmp_path, "area/open", GOOD + "sandbox: false\n")
+    out = tmp_path / "r.json"
+    assert main(["--cases", str(tmp_path), "--loader", "reference-sandbox",
+                 "--json", str(out)]) == ExitCode.OK
+    outcomes = {c["id"]: c["outcome"] for c in json.loads(out.read_text())["cases"]}
+    assert outcomes == {"area/good": "pass", "area/open": "skip"}
+
+
+def exec_tree(repo, root, *args):
+    return subprocess.run([sys.executable, "runner.py", "exec", str(root), *args], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_exec_runs_a_module_tree(repo, tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "math.js").write_text("exports.add = function (a, b) { return a + b; };\n")
+    (tmp_path / "program.js").write_text(textwrap.dedent("""\
+        var add = require('lib/math').add;
+        print(add(1, 2) === 3 ? 'PASS' : 'FAIL', 'add');
+        print('DONE');
+        """))
+    proc = exec_tree(repo, tmp_path, "program")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "PASS add\nDONE\n"
+
+
+def test_exec_reports_an_uncaught_error(repo, tmp_path):
+    (tmp_path / "program.js").write_text("print('before');\nrequire('missing');\nprint('after');\n")
+    proc = exec_tree(repo, tmp_path, "program")
+    assert proc.returncode == ExitCode.FAILED
+    assert proc.stdout == "before\n"
+    assert "missing" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_exec_sandbox_has_no_paths(repo, tmp_path):
+    (tmp_path / "program.js").write_text("print('paths' in require, 'uri' in module);\n")
+    assert exec_tree(repo, tmp_path, "program").stdout == "true true\n"
+    assert exec_tree(repo, tmp_path, "program", "--sandbox").stdout == "false false\n"
+
+
+def test_exec_bad_root_is_a_usage_error(repo, tmp_path):
+    proc = exec_tree(repo, tmp_path / "nowhere", "program")
+    assert proc.returncode == ExitCode.USAGE_ERROR
+    assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
