@@ -85,8 +85,8 @@ class CaseItem(pytest.Item):
         config = self.config
         verdict = run_case(self.case, config.stash[_LOADER], config.getoption("--spec"),
                            config.getoption("--case-timeout"))
-        if verdict.outcome is Outcome.SKIP:
-            pytest.skip(verdict.message)
+        if verdict.outcome is Outcome.SKIP:  # reported at the case file, not at this line
+            raise pytest.skip.Exception(verdict.message, _use_item_location=True)
         if verdict.outcome is Outcome.WARN:
             warnings.warn(ConformanceWarning(f"{self.case.id}: {verdict.message}"))
         if not verdict.outcome.ok:
@@ -106,4 +106,4 @@ class CaseItem(pytest.Item):
         return "\n".join(lines)
 
     def reportinfo(self):
-        return self.path, None, f"case {self.case.id}"
+        return self.path, 0, f"case {self.case.id}"

@@ -24,8 +24,11 @@ def test_items_are_named_by_case_id(pytester, suite):
 
 
 def test_outcomes_and_failure_report(pytester, suite):
-    result = pytester.runpytest("--cases-root", str(suite), "cases", "--loader", "reference")
+    result = pytester.runpytest("--cases-root", str(suite), "cases", "--loader", "reference",
+                                "-rs")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED * cases/area/sandboxed.yaml:1: not applicable: "
+                                 "the case applies only to sandboxes"])
     result.stdout.fnmatch_lines([
         "*case area/broken (*broken.yaml)*",
         "*An assertion that cannot hold, to see the run fail*",
