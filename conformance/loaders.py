@@ -29,8 +29,15 @@ class LoaderError(Exception):
 
 def resolve(name: str) -> Loader:
     """The loader called `name`."""
+    if name.startswith("mutant:"):
+        from conformance.mutants import BY_NAME, PREFIX
+        mutant = BY_NAME.get(name[len(PREFIX):])
+        if mutant is None:
+            raise LoaderError(f"unknown mutant {name!r}; known: {', '.join(BY_NAME)}")
+        return mutant.loader()
     try:
         factory = BUILTIN[name]
     except KeyError:
-        raise LoaderError(f"unknown loader {name!r}; known: {', '.join(BUILTIN)}") from None
+        raise LoaderError(f"unknown loader {name!r}; known: {', '.join(BUILTIN)}, "
+                          "mutant:NAME") from None
     return factory()

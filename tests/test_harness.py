@@ -78,3 +78,9 @@ def test_helper_falls_back_to_console_log_on_node(tmp_path):
         (False, "assertion after done(): late"),
     ]
     assert t.done == 3 and t.problems == ("assertion 4 printed after DONE",)
+
+
+def test_problems_are_bounded():
+    stdout = "FEATURES require.main=present\nPASS 1 a\n" * 200
+    problems = read(stdout).problems
+    assert len(problems) == 4 and problems[-1].startswith("and ") and "instantiated" in problems[0]

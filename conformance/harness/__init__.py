@@ -24,6 +24,8 @@ def source() -> str:
 _ASSERTION = re.compile(r"(PASS|FAIL) (\d+)(?: (.*))?")
 _DONE = re.compile(r"DONE (\d+)")
 _FEATURE = re.compile(r"([\w.]+)=(present|absent)")
+#: Protocol problems a transcript lists before it only counts the rest.
+MAX_PROBLEMS = 3
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,11 @@ def read(stdout: str) -> Transcript:
             continue
         if line.startswith("FEATURES "):
             if features:
-                problems.append("FEATURES printed more than once")
+                problems.append("FEATURES printed more than once (was the harness module "
+                                "instantiated more than once?)")
             for name, state in _FEATURE.findall(line):
                 if name in FEATURES:
                     features[name] = state == "present"
+    if len(problems) > MAX_PROBLEMS:
+        problems[MAX_PROBLEMS:] = [f"and {len(problems) - MAX_PROBLEMS} more"]
     return Transcript(tuple(assertions), features, done, tuple(problems))

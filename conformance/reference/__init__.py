@@ -52,9 +52,10 @@ class ReferenceLoader:
     """The reference loader, in-process; sandbox=True drops require.paths and module.uri."""
 
     def __init__(self, sandbox: bool = False, js_source: str | None = None,
-                 memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT):
+                 memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT,
+                 name: str | None = None):
         self.sandbox = sandbox
-        self.name = "reference-sandbox" if sandbox else "reference"
+        self.name = name or ("reference-sandbox" if sandbox else "reference")
         self.declaration = Declaration(sandbox=sandbox, spec="1.1.1")
         self.js_source = loader_source() if js_source is None else js_source
         self.memory_limit = memory_limit

@@ -1,0 +1,196 @@
+"""Deliberately broken copies of the reference loader, each breaking one clause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.reference import ReferenceLoader, loader_source
+
+PREFIX = "mutant:"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A named text edit of loader.js that breaks `clause` (in a sandbox, when sandbox)."""
+
+    name: str
+    clause: str
+    description: str
+    #: (text, replacement) pairs; each text must occur exactly once in loader.js.
+    edits: tuple[tuple[str, str], ...]
+    sandbox: bool = False
+
+    def source(self) -> str:
+        """loader.js with the edits applied; ValueError when an edit no longer applies."""
+        source = loader_source()
+        for text, replacement in self.edits:
+            found = source.count(text)
+            if found != 1:
+                raise ValueError(f"mutant {self.name}: {text!r} occurs {found} times in "
+                                 "loader.js, not once")
+            source = source.replace(text, replacement)
+        return source
+
+    def loader(self) -> ReferenceLoader:
+        return ReferenceLoader(sandbox=self.sandbox, js_source=self.source(),
+                               name=PREFIX + self.name)
+
+
+def _m(name, clause, description, *edits, sandbox=False) -> Mutant:
+    return Mutant(name, clause, description, tuple(edits), sandbox)
+
+
+_RELATIVE_BASE = "var out = isRelative(terms) && fromId ? fromId.split('/').slice(0, -1) : [];"
+_CACHE_LOOKUP = "record = cache.get(topId);"
+_CACHE_FILL = "        cache.set(topId, record);\n        try {"
+_RUN_FACTORY = ("factory.call(record.exports, createRequire(topId), record.exports, "
+                "record.module);")
+_NOT_FOUND = "            throw fail(\"cannot find module '\" + topId + \"'\" +\n"
+_WRAPPER = "'(function (require, exports, module) {' + code + '\\n})'"
+_DEFINE_ID = "defineReadOnly(module, 'id', topId);"
+_DEFINE_MAIN = "defineReadOnly(require, 'main', mainModule);"
+_DEFINE_PATHS = "defineProperty(require, 'paths', pathsProperty);"
+_DEFINE_URI = "defineReadOnly(module, 'uri', fileUri(path));"
+_NEW_RECORD = "var record = {module: createModuleObject(topId, path), exports: {}};"
+
+MUTANTS: tuple[Mutant, ...] = (
+    _m("no-cache", "modules.singleton",
+       "no module cache: every require runs the module anew",
+       (_CACHE_LOOKUP, "record = undefined;")),
+    _m("cache-after-run", "require.cycles",
+       "a module enters the cache only after its code ran, so a cycle recurses",
+       (_CACHE_FILL, "        try {"),
+       (_RUN_FACTORY, _RUN_FACTORY + " cache.set(topId, record);")),
+    _m("cycle-fresh-object", "require.cycles",
+       "inside a cycle require hands out an empty object, not the partial exports",
+       (_CACHE_LOOKUP, "record = cache.get(topId); if (record && !record.done) "
+                       "{ return {}; }"),
+       (_RUN_FACTORY, _RUN_FACTORY + " record.done = true;")),
+    _m("relative-from-root", "ids.relative",
+       "relative ids resolve from the root, not from the requiring module",
+       (_RELATIVE_BASE, "var out = [];")),
+    _m("relative-from-main", "ids.relative",
+       "relative ids resolve against the main module",
+       (_RELATIVE_BASE, "var out = isRelative(terms) && fromId ? "
+                        "input.main.split('/').slice(0, -1) : [];")),
+    _m("relative-from-caller", "ids.relative",
+       "relative ids resolve against the module executing now, not where require was written",
+       ("var topId = resolveId(id, fromId), record",
+        "var topId = resolveId(id, executing || fromId), record"),
+       (_RUN_FACTORY, "var outer = executing; executing = topId; try { " + _RUN_FACTORY +
+        " } finally { executing = outer; }"),
+       ("var ownErrors = new WeakSet();", "var ownErrors = new WeakSet(), executing;")),
+    _m("above-root-clamps", "ids.relative",
+       "'..' past the root stays at the root instead of throwing",
+       ("                if (!out.length) {\n                    throw fail(\"module id '\" + id "
+        "+ \"' climbs above the root\", fromId);\n                }\n", "")),
+    _m("dotdot-ignored", "ids.relative-form",
+       "'..' terms are skipped like '.' instead of climbing a level",
+       ("if (terms[i] === '..') {", "if (false) {"),
+       ("} else if (terms[i] !== '.') {", "} else if (terms[i] !== '.' && terms[i] !== '..') {")),
+    _m("dot-kept", "ids.relative-form",
+       "'.' terms are kept as directory names instead of meaning the current level",
+       ("} else if (terms[i] !== '.') {", "} else {")),
+    _m("last-term-only", "ids.terms",
+       "only the last term of an id is looked up: slashes do not descend",
+       ("(directories[i] + '/' + topId + '.js')",
+        "(directories[i] + '/' + topId.split('/').pop() + '.js')")),
+    _m("top-level-fallback", "ids.top-level",
+       "a top-level id not found at the root is tried relative to the requiring module",
+       ("        var path = findModuleFile(topId);\n        if (path === undefined) {\n"
+        "            throw fail",
+        "        var path = findModuleFile(topId);\n        if (path === undefined && fromId) {\n"
+        "            topId = fromId.split('/').slice(0, -1).concat(topId.split('/')).join('/');\n"
+        "            record = cache.get(topId);\n"
+        "            if (record) { return record.exports; }\n"
+        "            path = findModuleFile(topId);\n        }\n        if (path === undefined) {\n"
+        "            throw fail")),
+    _m("top-level-relative-first", "ids.top-level",
+       "a top-level id is looked for beside the requiring module before the root",
+       ("var topId = resolveId(id, fromId), record",
+        "var topId = resolveId(id, fromId), sibling = !isRelative(splitTerms(id, fromId)) && "
+        "fromId && fromId.indexOf('/') > 0 && fromId.split('/').slice(0, -1).concat("
+        "topId.split('/')).join('/'); if (sibling && findModuleFile(sibling)) { topId = sibling; }"
+        " var record")),
+    _m("missing-returns-undefined", "require.missing-throws",
+       "require of a missing module returns undefined",
+       (_NOT_FOUND, "            return undefined;\n" + _NOT_FOUND)),
+    _m("missing-cached", "require.missing-throws",
+       "a missing module throws once, then require returns an empty object",
+       (_NOT_FOUND, "            cache.set(topId, {exports: {}});\n" + _NOT_FOUND)),
+    _m("errors-swallowed", "require.missing-throws",
+       "an error thrown by a module's code is swallowed and require returns its partial exports",
+       ("            cache.delete(topId);\n            throw error;", "")),
+    _m("exports-copied", "require.returns-exports",
+       "require returns a copy of the module's exports, not the object it filled",
+       ("return loadModule(topId, path).exports;",
+        "return Object.assign({}, loadModule(topId, path).exports);")),
+    _m("methods-bound", "require.returns-exports",
+       "function members of the exports are bound to the exports object",
+       (_RUN_FACTORY, _RUN_FACTORY + " Object.keys(record.exports).forEach(function (k) { "
+        "if (typeof record.exports[k] === 'function') { record.exports[k] = "
+        "record.exports[k].bind(record.exports); } });")),
+    _m("cache-plain-object", "require.returns-exports",
+       "the module cache is a plain object, so ids like 'toString' hit Object.prototype",
+       ("var cache = new Map(),",
+        "var cache = {o: {}, get: function (k) { return this.o[k]; }, set: function (k, v) "
+        "{ this.o[k] = v; }, delete: function (k) { delete this.o[k]; }},")),
+    _m("exports-filled-after-load", "context.exports",
+       "the module fills a private object whose members are copied to its exports afterwards",
+       (_RUN_FACTORY, "var own = {}; factory.call(own, createRequire(topId), own, record.module);"
+        " Object.assign(record.exports, own);")),
+    _m("shared-exports", "context.exports",
+       "one exports object is shared by every module",
+       (_NEW_RECORD, "var record = {module: createModuleObject(topId, path), exports: "
+                     "files.shared || (files.shared = {})};")),
+    _m("global-require", "context.require",
+       "require is one global, rebound to each module as it loads, not a free variable",
+       (_WRAPPER, "'(function (_, exports, module) {' + code + '\\n})'"),
+       (_RUN_FACTORY, "global.require = createRequire(topId); " + _RUN_FACTORY)),
+    _m("global-module", "context.module",
+       "module is one global, rebound to each module as it loads, not a free variable",
+       (_WRAPPER, "'(function (require, exports, _) {' + code + '\\n})'"),
+       (_RUN_FACTORY, "global.module = record.module; " + _RUN_FACTORY)),
+    _m("top-scope-shared", "modules.private-scope",
+       "module code runs at global scope, so its top-level variables are globals",
+       (_WRAPPER, "'(function (require, exports, module) { globalThis.require = require; "
+                  "globalThis.exports = exports; globalThis.module = module; (0, eval)(' + "
+                  "JSON.stringify(code) + ');\\n})'")),
+    _m("id-is-path", "module.id.top-level",
+       "module.id is the module's file path, not its top-level id",
+       (_DEFINE_ID, "defineReadOnly(module, 'id', path);")),
+    _m("id-writable", "module.id.read-only",
+       "module.id can be reassigned and deleted",
+       (_DEFINE_ID, "module.id = topId;")),
+    _m("main-is-current", "require.main.identity",
+       "require.main is the module object of the module that owns the require",
+       (_DEFINE_MAIN, "defineReadOnly(require, 'main', cache.get(fromId).module);")),
+    _m("main-writable", "require.main.read-only",
+       "require.main can be reassigned and deleted",
+       (_DEFINE_MAIN, "require.main = mainModule;")),
+    _m("paths-per-module", "require.paths.identity",
+       "each module's require.paths is a copy of its own",
+       (_DEFINE_PATHS, "defineProperty(require, 'paths', {value: paths.slice(), "
+                       "enumerable: true});")),
+    _m("paths-ignored", "require.paths.in-place",
+       "changes to require.paths are ignored: lookups always use the initial directories",
+       ("return sandbox ? [root] : paths;", "return [root];")),
+    _m("paths-not-strings", "require.paths.optional",
+       "require.paths holds objects wrapping the directories, not Strings",
+       ("paths = [root], mainModule;", "paths = [new String(root)], mainModule;"),
+       ("var path = typeof directories[i] === 'string' &&",
+        "var path = directories[i] != null &&")),
+    _m("paths-in-sandbox", "require.paths.sandbox",
+       "a sandbox still gives require a paths property",
+       ("        if (!sandbox) {\n            " + _DEFINE_PATHS,
+        "        if (true) {\n            " + _DEFINE_PATHS), sandbox=True),
+    _m("uri-in-sandbox", "module.uri.sandbox",
+       "a sandbox still gives module a uri property",
+       ("        if (!sandbox) {\n            " + _DEFINE_URI,
+        "        if (true) {\n            " + _DEFINE_URI), sandbox=True),
+    _m("uri-is-path", "module.uri.optional",
+       "module.uri is a bare file path, not a full URI",
+       (_DEFINE_URI, "defineReadOnly(module, 'uri', path);")),
+)
+
+BY_NAME = {m.name: m for m in MUTANTS}
