@@ -13,11 +13,15 @@ from conformance.caseload import default_root, discover, load_all
 from conformance.exitcodes import ExitCode
 from conformance.loaders import BUILTIN, LoaderError, resolve
 from conformance.outcomes import Verdict
-from conformance.results import Results, write
+from conformance.clauses import catalogue
+from conformance.report import CAUGHT, case_counts, render
+from conformance.results import Results, read, write
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
 
-COMMANDS = ("run", "exec")
+COMMANDS = ("run", "exec", "clauses", "mutants", "report")
+#: Cases every loader-testable clause must have at least.
+MIN_CASES = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,11 +125,111 @@ def exec_command(argv: Sequence[str]) -> int:
     return ExitCode.OK if execution.exit_code == 0 else ExitCode.FAILED
 
 
+def _load_cases(root: Path | None) -> tuple[list, int]:
+    """The suite's cases, or an exit status after printing why they cannot be had."""
+    root = root or default_root()
+    cases, errors = load_all(discover(root), root)
+    for error in errors:
+        print(error, file=sys.stderr)
+    return cases, (ExitCode.CASE_ERROR if errors else ExitCode.OK)
+
+
+def clauses_command(argv: Sequence[str]) -> int:
+    p = _Parser(prog="runner.py clauses",
+                description="Print the clause catalogue with the number of cases citing each "
+                            f"clause; exit 1 if a loader-testable clause has fewer than "
+                            f"{MIN_CASES}.")
+    p.add_argument("--cases", type=Path, default=None, metavar="DIR")
+    args = p.parse_args(argv)
+    cases, status = _load_cases(args.cases)
+    if status:
+        return status
+    counts = case_counts(cases)
+    short = []
+    print(f"{'clause':28} {'1.0':10} {'1.1':10} {'1.1.1':10} {'binds':7} {'cases':>5}  1.1.1 ref")
+    for clause in catalogue().values():
+        levels = [clause.level_in(v) or "-" for v in SPEC_VERSIONS]
+        n = counts.get(clause.id, 0)
+        if clause.loader_testable:
+            number = str(n)
+            if n < MIN_CASES:
+                short.append(clause.id)
+                number += "!"
+        else:
+            number = f"({n})" if n else "-"
+        print(f"{clause.id:28} {levels[0]:10} {levels[1]:10} {levels[2]:10} {clause.binds:7} "
+              f"{number:>5}  {clause.ref.get('1.1.1', '-')}")
+    testable = sum(c.loader_testable for c in catalogue().values())
+    print(f"\n{len(catalogue())} clauses, {testable} testable against a loader; {len(cases)} cases.")
+    if short:
+        print(f"fewer than {MIN_CASES} cases: {', '.join(short)}")
+        return ExitCode.FAILED
+    print(f"every loader-testable clause has at least {MIN_CASES} cases")
+    return ExitCode.OK
+
+
+def mutants_command(argv: Sequence[str]) -> int:
+    p = _Parser(prog="runner.py mutants",
+                description="Run every case against every deliberately broken reference loader "
+                            "and write one results JSON per mutant; exit 1 if a mutant is not "
+                            "caught by a case citing the clause it breaks.")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="directory for mutant-NAME.json files")
+    p.add_argument("--spec", default=DEFAULT_SPEC, choices=SPEC_VERSIONS)
+    p.add_argument("--cases", type=Path, default=None, metavar="DIR")
+    args = p.parse_args(argv)
+    from conformance.mutants import MUTANTS
+
+    cases, status = _load_cases(args.cases)
+    if status:
+        return status
+    args.out.mkdir(parents=True, exist_ok=True)
+    missed = []
+    for mutant in MUTANTS:
+        loader = mutant.loader()
+        started = time.perf_counter()
+        verdicts = tuple(run_cases(cases, loader, args.spec))
+        results = Results(__version__, loader.name, args.spec, mutant.sandbox, verdicts,
+                          time.perf_counter() - started)
+        write(results, args.out / f"mutant-{mutant.name}.json")
+        caught = [v.case for v in verdicts if mutant.clause in v.clauses and v.outcome in CAUGHT]
+        if not caught:
+            missed.append(mutant.name)
+        print(f"{mutant.name:28} {mutant.clause:26} "
+              + (f"caught by {len(caught)}" if caught else "MISSED"))
+    print(f"\n{len(MUTANTS) - len(missed)} of {len(MUTANTS)} mutants caught by a case citing "
+          "the clause they break")
+    return ExitCode.FAILED if missed else ExitCode.OK
+
+
+def report_command(argv: Sequence[str]) -> int:
+    p = _Parser(prog="runner.py report",
+                description="Render REPORT.md from results JSON files (from --json or mutants).")
+    p.add_argument("results", type=Path, nargs="+", metavar="RESULTS")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
+    p.add_argument("--command", default="", help="the command line to name in the report")
+    args = p.parse_args(argv)
+    runs = []
+    for path in args.results:
+        try:
+            runs.append(read(path))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"runner.py report: {path}: not a results file ({exc})", file=sys.stderr)
+            return ExitCode.USAGE_ERROR
+    text = render(runs, args.command)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `runner.py` and the `commonjs-conformance` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "run"
-    handler = {"run": run_command, "exec": exec_command}[command]
+    handler = {"run": run_command, "exec": exec_command, "clauses": clauses_command,
+               "mutants": mutants_command, "report": report_command}[command]
     try:
         return int(handler(argv))
     except BrokenPipeError:  # output piped into `head` and the like

@@ -1,0 +1,158 @@
+"""REPORT.md: the clause matrix, failures per loader and the kill matrix, from results JSON."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, Sequence
+
+from conformance import SPEC_VERSIONS
+from conformance.clauses import Clause, catalogue
+from conformance.outcomes import Outcome, Verdict
+from conformance.results import Results
+
+MUTANT_PREFIX = "mutant:"
+#: Outcomes that count as catching a mutant (warn: the clause it breaks is a SHOULD).
+CAUGHT = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
+BAD = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
+
+
+def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str:
+    """One cell of the clause matrix: pass / warning / FAIL / n/a, with case counts."""
+    if clause.level_in(spec) is None:
+        return "—"
+    citing = [v for v in verdicts if clause.id in v.clauses]
+    ran = [v for v in citing if v.outcome is not Outcome.SKIP]
+    if not citing:
+        return "no case"
+    if not ran:
+        return "n/a"
+    bad = sum(v.outcome in BAD for v in ran)
+    warned = sum(v.outcome is Outcome.WARN for v in ran)
+    if bad:
+        return f"**FAIL** {bad}/{len(ran)}"
+    if warned:
+        return f"warning {warned}/{len(ran)}"
+    return f"pass {len(ran)}"
+
+
+def _label(results: Results) -> str:
+    return f"{results.loader} {results.spec}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _summary(runs: Sequence[Results]) -> list[str]:
+    lines = ["| loader | spec | sandbox | cases | pass | warn | fail | error | timeout | n/a |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in runs:
+        counts = [r.count(o) for o in (Outcome.PASS, Outcome.WARN, Outcome.FAIL, Outcome.ERROR,
+                                       Outcome.TIMEOUT, Outcome.SKIP)]
+        state = "" if r.complete else " (interrupted)"
+        lines.append(f"| {r.loader}{state} | {r.spec} | {'yes' if r.sandbox else 'no'} | "
+                     f"{len(r.verdicts)} | " + " | ".join(map(str, counts)) + " |")
+    return lines
+
+
+def _clause_matrix(runs: Sequence[Results]) -> list[str]:
+    head = "| clause | Modules/1.1.1 | level (1.0 / 1.1 / 1.1.1) | " + \
+        " | ".join(_label(r) for r in runs) + " |"
+    lines = [head, "| --- | --- | --- |" + " --- |" * len(runs)]
+    for clause in catalogue().values():
+        if not clause.loader_testable:
+            continue
+        levels = " / ".join(clause.level_in(v) or "—" for v in SPEC_VERSIONS)
+        cells = [clause_status(clause, r.verdicts, r.spec) for r in runs]
+        ref = clause.ref.get("1.1.1", "—")
+        lines.append(f"| `{clause.id}` | {ref} | {levels} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _not_judged() -> list[str]:
+    lines = ["| clause | binds | level | why no case |", "| --- | --- | --- | --- |"]
+    for clause in catalogue().values():
+        if clause.loader_testable:
+            continue
+        level = clause.level_in("1.1.1") or "/".join(sorted(set(clause.level.values())))
+        lines.append(f"| `{clause.id}` | {clause.binds} | {level} | {_escape(clause.text)} |")
+    return lines
+
+
+def _failures(run: Results) -> list[str]:
+    shown = [v for v in run.verdicts if v.outcome in BAD or v.outcome is Outcome.WARN]
+    if not shown:
+        return ["Every applicable case passed."]
+    lines = ["| case | clauses | outcome | message |", "| --- | --- | --- | --- |"]
+    for v in shown:
+        lines.append(f"| `{v.case}` | {', '.join(v.clauses)} | {v.outcome.value} | "
+                     f"{_escape(v.message)} |")
+    return lines
+
+
+def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
+    from conformance.mutants import BY_NAME
+
+    lines = ["| mutant | breaks | what it does | caught by (cases citing the clause) | "
+             "other cases failed |", "| --- | --- | --- | --- | ---: |"]
+    for run in mutants:
+        name = run.loader[len(MUTANT_PREFIX):]
+        mutant = BY_NAME.get(name)
+        if mutant is None:
+            lines.append(f"| `{name}` | ? | not in this suite's mutant list | | |")
+            continue
+        caught = [v.case for v in run.verdicts
+                  if mutant.clause in v.clauses and v.outcome in CAUGHT]
+        others = sum(1 for v in run.verdicts
+                     if mutant.clause not in v.clauses and v.outcome in CAUGHT)
+        where = ", ".join(f"`{c}`" for c in caught) if caught else "**MISSED**"
+        mode = " (sandbox)" if mutant.sandbox else ""
+        lines.append(f"| `{name}`{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "
+                     f"{where} | {others} |")
+    return lines
+
+
+def render(runs: Iterable[Results], command: str = "") -> str:
+    """The whole REPORT.md for these runs (mutant runs become the kill matrix)."""
+    runs = list(runs)
+    loaders = [r for r in runs if not r.loader.startswith(MUTANT_PREFIX)]
+    mutants = [r for r in runs if r.loader.startswith(MUTANT_PREFIX)]
+    suites = sorted({r.suite for r in runs})
+    specs = sorted({r.spec for r in loaders})
+    out = ["# Conformance report", "",
+           f"commonjs-conformance {', '.join(suites)}; CommonJS Modules "
+           f"{', '.join(specs) or '—'}. Generated from results JSON"
+           + (f" by `{command}`." if command else "."), "",
+           "Verdicts: **pass** (every case citing the clause passed), **warning** (a case "
+           "citing only SHOULD clauses was breached), **FAIL** (a case citing it failed, "
+           "errored or timed out), **n/a** (every case citing it was not applicable: another "
+           "mode, or an optional feature the loader lacks), — (the clause is not in that spec "
+           "version). Counts are cases that ran.", ""]
+    if loaders:
+        out += ["## Summary", ""] + _summary(loaders) + [""]
+        out += ["## Clause matrix", "",
+                "Every clause a running program can check against a loader.", ""]
+        out += _clause_matrix(loaders) + [""]
+        for run in loaders:
+            out += [f"## {_label(run)}: failures and warnings", ""] + _failures(run) + [""]
+    out += ["## Clauses no case judges", "",
+            "These bind module authors or this suite, or only permit: breaking them is no "
+            "loader failure, so the suite keeps to them instead (see the suite lint).", ""]
+    out += _not_judged() + [""]
+    if mutants:
+        caught = sum(1 for line in _kill_matrix(mutants)[2:] if "**MISSED**" not in line)
+        out += ["## Kill matrix", "",
+                f"Deliberately broken copies of the reference loader (conformance/mutants.py), "
+                f"each breaking one clause; {caught} of {len(mutants)} are caught by a case "
+                "citing the clause they break. \"Other cases failed\" counts cases citing other "
+                "clauses that the defect also upset.", ""]
+        out += _kill_matrix(mutants) + [""]
+    return "\n".join(out)
+
+
+def case_counts(cases: Iterable) -> Counter:
+    """Clause id -> number of cases citing it."""
+    counts: Counter = Counter()
+    for case in cases:
+        counts.update(case.clauses)
+    return counts

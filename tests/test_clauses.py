@@ -1,0 +1,53 @@
+"""The clause catalogue, and the suite's coverage of it."""
+
+import subprocess
+import sys
+
+from conformance import SPEC_VERSIONS
+from conformance.caseload import default_root, discover, load_all
+from conformance.cli import MIN_CASES
+from conformance.clauses import BINDS, LEVELS, catalogue
+from conformance.report import case_counts
+
+MIN_TOTAL = 120
+
+
+def test_catalogue_entries_are_well_formed():
+    clauses = catalogue()
+    assert len(clauses) >= 30
+    for clause in clauses.values():
+        assert clause.level and set(clause.level) <= set(SPEC_VERSIONS), clause.id
+        assert set(clause.ref) == set(clause.level), clause.id
+        assert set(clause.level.values()) <= set(LEVELS), clause.id
+        assert clause.binds in BINDS and isinstance(clause.testable, bool), clause.id
+        assert len(clause.text) > 20, clause.id
+        if clause.binds != "loader":
+            assert not clause.testable, f"{clause.id}: only loader clauses are judged"
+
+
+def test_version_differences_are_recorded():
+    clauses = catalogue()
+    assert clauses["module.id.read-only"].level == {"1.1": "MUST", "1.1.1": "SHOULD"}
+    assert clauses["require.main.program"].versions == ("1.1",)
+    assert "1.0" not in clauses["context.module"].versions
+    assert clauses["require.cycles"].versions == SPEC_VERSIONS
+
+
+def test_every_loader_testable_clause_has_enough_cases():
+    root = default_root()
+    cases, errors = load_all(discover(root), root)
+    assert not errors
+    counts = case_counts(cases)
+    short = {c.id: counts.get(c.id, 0) for c in catalogue().values()
+             if c.loader_testable and counts.get(c.id, 0) < MIN_CASES}
+    assert short == {}
+    assert len(cases) >= MIN_TOTAL
+
+
+def test_clauses_command_lists_every_clause_with_its_count(repo):
+    proc = subprocess.run([sys.executable, "runner.py", "clauses"], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for clause_id in catalogue():
+        assert clause_id in proc.stdout
+    assert f"every loader-testable clause has at least {MIN_CASES} cases" in proc.stdout

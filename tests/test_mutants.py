@@ -1,0 +1,58 @@
+"""Proof by mutants: each broken loader fails a case citing the clause it breaks."""
+
+import pytest
+
+from conformance import SPEC_VERSIONS
+from conformance.caseload import default_root, discover, load_all
+from conformance.clauses import catalogue
+from conformance.mutants import MUTANTS
+from conformance.outcomes import Outcome
+from conformance.reference import ReferenceLoader, loader_source
+from conformance.report import CAUGHT
+from conformance.run import run_case
+
+ROOT = default_root()
+CASES, ERRORS = load_all(discover(ROOT), ROOT)
+
+
+def test_there_are_at_least_twenty_mutants_with_distinct_names():
+    assert len(MUTANTS) >= 20
+    assert len({m.name for m in MUTANTS}) == len(MUTANTS)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_mutant_is_caught_by_a_case_citing_its_clause(mutant):
+    assert not ERRORS
+    clause = catalogue()[mutant.clause]
+    assert clause.loader_testable, f"{mutant.clause} is not a loader-testable clause"
+    source = mutant.source()
+    assert source != loader_source()
+    citing = [c for c in CASES if mutant.clause in c.clauses]
+    assert citing, f"no case cites {mutant.clause}"
+    loader = mutant.loader()
+    verdicts = [run_case(case, loader, "1.1.1") for case in citing]
+    caught = [v for v in verdicts if v.outcome in CAUGHT]
+    assert caught, [(v.case, v.outcome.value, v.message) for v in verdicts]
+    if clause.level_in("1.1.1") == "SHOULD":  # a warning in 1.1.1 is a failure in 1.1
+        strict = [run_case(case, loader, "1.1") for case in citing]
+        assert any(v.outcome is Outcome.FAIL for v in strict)
+    else:
+        assert any(v.outcome is not Outcome.WARN for v in caught)
+
+
+@pytest.mark.parametrize("spec", SPEC_VERSIONS)
+@pytest.mark.parametrize("sandbox", [False, True], ids=["open", "sandbox"])
+def test_the_faithful_loader_passes_every_case(spec, sandbox):
+    loader = ReferenceLoader(sandbox=sandbox)
+    verdicts = [run_case(case, loader, spec) for case in CASES]
+    wrong = [(v.case, v.outcome.value, v.message) for v in verdicts
+             if v.outcome not in (Outcome.PASS, Outcome.SKIP)]
+    assert wrong == []
+    assert sum(v.outcome is Outcome.PASS for v in verdicts) > 0
+
+
+def test_an_edit_that_no_longer_applies_is_an_error():
+    from dataclasses import replace
+    broken = replace(MUTANTS[0], edits=(("no such text in loader.js", ""),))
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        broken.source()

@@ -1,0 +1,63 @@
+"""REPORT.md rendering: clause verdicts and the kill matrix come from results alone."""
+
+import json
+import subprocess
+import sys
+
+from conformance.clauses import catalogue
+from conformance.outcomes import Outcome, Verdict
+from conformance.report import clause_status, render
+from conformance.results import Results, to_json
+
+
+def verdict(case, clauses, outcome, message="m"):
+    return Verdict(case, tuple(clauses), outcome, message, 0.0)
+
+
+def test_clause_status_cells():
+    c = catalogue()["require.cycles"]
+    assert clause_status(c, [verdict("a", ["require.cycles"], Outcome.PASS)] * 2, "1.1.1") == "pass 2"
+    mixed = [verdict("a", ["require.cycles"], Outcome.PASS),
+             verdict("b", ["require.cycles"], Outcome.FAIL)]
+    assert clause_status(c, mixed, "1.1.1") == "**FAIL** 1/2"
+    assert clause_status(c, [verdict("a", ["require.cycles"], Outcome.SKIP)], "1.1.1") == "n/a"
+    assert clause_status(c, [], "1.1.1") == "no case"
+    ro = catalogue()["module.id.read-only"]
+    assert clause_status(ro, [verdict("a", [ro.id], Outcome.WARN)], "1.1.1") == "warning 1/1"
+    assert clause_status(ro, [], "1.0") == "—"
+
+
+def test_render_has_summary_matrix_failures_and_kill_matrix():
+    loader = Results("9.9", "someloader", "1.1.1", False, (
+        verdict("cycles/x", ["require.cycles"], Outcome.FAIL, "assertion 1 failed: partial | ok"),
+        verdict("require/y", ["require.function"], Outcome.PASS)), 1.0)
+    mutant = Results("9.9", "mutant:no-cache", "1.1.1", False, (
+        verdict("require/singleton", ["modules.singleton"], Outcome.FAIL),
+        verdict("cycles/x", ["require.cycles"], Outcome.ERROR)), 1.0)
+    missed = Results("9.9", "mutant:cache-after-run", "1.1.1", False, (
+        verdict("cycles/x", ["require.cycles"], Outcome.PASS),), 1.0)
+    text = render([loader, mutant, missed], "python runner.py report x.json")
+    assert "commonjs-conformance 9.9" in text and "`python runner.py report x.json`" in text
+    assert "| someloader | 1.1.1 | no | 2 | 1 | 0 | 1 | 0 | 0 | 0 |" in text
+    assert "| `require.cycles` | Require 1.3 | MUST / MUST / MUST | **FAIL** 1/1 |" in text
+    assert "assertion 1 failed: partial \\| ok" in text
+    assert "| `no-cache` | `modules.singleton` |" in text and "`require/singleton` | 1 |" in text
+    assert "**MISSED**" in text and "1 of 2 are caught" in text
+    assert "`context.exports.only-means`" in text  # the clauses no case judges are listed
+
+
+def test_report_command_renders_results_files(repo, tmp_path):
+    results = Results("9.9", "someloader", "1.1.1", False,
+                      (verdict("require/y", ["require.function"], Outcome.PASS),), 1.0)
+    source = tmp_path / "r.json"
+    source.write_text(json.dumps(to_json(results)))
+    out = tmp_path / "REPORT.md"
+    proc = subprocess.run([sys.executable, "runner.py", "report", str(source), "-o", str(out)],
+                          cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "| `require.function` |" in out.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    proc = subprocess.run([sys.executable, "runner.py", "report", str(bad)], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4 and "not a results file" in proc.stderr

@@ -1,0 +1,106 @@
+"""Suite lint: the real cases keep to the spec's letter and to the suite's own rules."""
+
+import re
+
+import pytest
+
+from conformance.caseload import case_id, default_root, discover, load, load_all
+from conformance.clauses import catalogue
+
+ROOT = default_root()
+PATHS = discover(ROOT)
+AREAS = {"require", "identifiers", "exports", "module", "main", "paths", "cycles", "errors",
+         "sandbox"}
+START = "var t = require('conformanceHarness').start(require);"
+
+#: What no module source may do: newer syntax than ES5, or rely on what the spec leaves open.
+FORBIDDEN = {
+    "let/const": re.compile(r"\b(let|const)\s+[A-Za-z_$]"),
+    "an arrow function": re.compile(r"=>"),
+    "a class": re.compile(r"\bclass\s+[A-Za-z_$]"),
+    "a template string": re.compile(r"`"),
+    "strict mode": re.compile(r"use strict"),
+    "module.exports (only exports is specified)": re.compile(r"module\s*\.\s*exports"),
+    "assignment to exports itself": re.compile(r"(^|[^.\w$])exports\s*=[^=]"),
+    ".js in a module id": re.compile(r"require\(\s*['\"][^'\"]*\.js['\"]"),
+    "a file system or PATH (storage is unspecified)":
+        re.compile(r"__dirname|__filename|\bprocess\s*\.|require\s*\.\s*resolve|\bfs\b"),
+}
+
+
+def code_only(js: str) -> str:
+    """Source with comments and string literals blanked, so words in them do not count."""
+    js = re.sub(r"/\*.*?\*/", " ", js, flags=re.S)
+    js = re.sub(r"//[^\n]*", "", js)
+    return re.sub(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", "''", js)
+
+
+def top_level_code(js: str) -> str:
+    """The parts of the code at brace depth 0: the module's top scope, outside any function."""
+    depth, out = 0, []
+    for char in code_only(js):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def test_top_level_code_sees_only_the_top_scope():
+    js = "var a = this; function f() { return this; } // this\n var s = 'this';"
+    assert re.findall(r"\bthis\b", top_level_code(js)) == ["this"]
+
+
+def test_every_area_has_cases_and_the_spec_sample_is_there():
+    ids = [case_id(p, ROOT) for p in PATHS]
+    assert {i.split("/", 1)[0] for i in ids} >= AREAS
+    assert "require/spec-sample" in ids
+
+
+def test_every_case_loads():
+    cases, errors = load_all(PATHS, ROOT)
+    assert [str(e) for e in errors] == []
+    assert len(cases) == len(PATHS)
+
+
+def test_no_two_cases_are_the_same_program():
+    cases, _ = load_all(PATHS, ROOT)
+    seen = {}
+    for case in cases:
+        key = (case.main, tuple(sorted(case.modules.items())))
+        assert key not in seen, f"{case.id} repeats {seen[key]}"
+        seen[key] = case.id
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: case_id(p, ROOT))
+def test_case_keeps_the_rules(path):
+    case = load(path, ROOT)
+    for part in case.id.split("/"):
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part), f"{part}: names are kebab-case"
+    assert len(case.title.split()) >= 5, "a title is a sentence saying what the case shows"
+    for clause in case.clauses:
+        assert catalogue()[clause].loader_testable, f"{clause} is not a loader-testable clause"
+
+    main = case.modules[case.main].strip()
+    assert main.startswith(START), "the main module starts the harness first"
+    assert main.endswith("t.done();"), "t.done(); is the main module's last statement"
+    assert code_only(main).count("t.done()") == 1
+    uses = {"module": False, "require.paths": False, "module.uri": False}
+    for module_id, source in case.modules.items():
+        code = code_only(source)
+        for what, pattern in FORBIDDEN.items():
+            assert not pattern.search(code), f"{module_id} uses {what}"
+        assert not re.search(r"\bthis\b", top_level_code(source)), \
+            f"{module_id} uses this at top level (unspecified)"
+        if module_id != case.main:
+            assert ".start(" not in code, f"{module_id}: only the main module calls start()"
+        uses["module"] |= bool(re.search(r"(?<![.\w$])module\b", code))
+        uses["require.paths"] |= "require.paths" in code
+        uses["module.uri"] |= bool(re.search(r"\.uri\b", code))
+    if uses["module"]:
+        assert "1.0" not in case.versions, "Modules/1.0 has no free variable module"
+    for feature in ("require.paths", "module.uri"):
+        if uses[feature] and case.sandbox is not True:
+            assert feature in case.needs, f"uses {feature} outside a sandbox without needing it"
