@@ -1,0 +1,169 @@
+"""Any command as a loader: the modules written to a fresh directory, the command run on it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Mapping
+
+from conformance.adapter import Declaration, Ending, Execution, Program
+
+#: Bytes of stdout and of stderr kept from one run; the rest is read and dropped.
+OUTPUT_LIMIT = 4 << 20
+#: Seconds to wait for the output pipes to close once the process group is gone.
+DRAIN_SECONDS = 5.0
+PLACEHOLDERS = ("root", "main", "main_file")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_MODULE_ID = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(/[A-Za-z_$][A-Za-z0-9_$]*)*")
+
+
+class TemplateError(ValueError):
+    """A command template that cannot work, with a message for the user."""
+
+
+def parse_template(template: str) -> tuple[str, ...]:
+    """Split a template with shell quoting rules and check its placeholders."""
+    try:
+        argv = tuple(shlex.split(template))
+    except ValueError as exc:
+        raise TemplateError(f"cannot split {template!r}: {exc}") from None
+    if not argv:
+        raise TemplateError("the loader command is empty")
+    for arg in argv:
+        for name in _PLACEHOLDER.findall(arg):
+            if name not in PLACEHOLDERS:
+                raise TemplateError(f"unknown placeholder {{{name}}} in {template!r}; "
+                                    f"known: {', '.join('{%s}' % p for p in PLACEHOLDERS)}")
+    return argv
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def write_tree(root: Path, modules: Mapping[str, str]) -> None:
+    """Write module id `a/b` as ROOT/a/b.js; an id that would leave ROOT is refused."""
+    base = root.resolve()
+    for module_id, source in modules.items():
+        if not _MODULE_ID.fullmatch(module_id):
+            raise ValueError(f"module id {module_id!r} is not a top-level id of camelCase terms")
+        path = (base / (module_id + ".js")).resolve()
+        if base not in path.parents:
+            raise ValueError(f"module id {module_id!r} would be written outside {base}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+
+
+class _Reader(threading.Thread):
+    """Reads a pipe to its end, keeping the first `limit` bytes."""
+
+    def __init__(self, pipe: IO[bytes], limit: int):
+        super().__init__(daemon=True)
+        self.pipe = pipe
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def run(self) -> None:
+        try:
+            while chunk := self.pipe.read1(65536):
+                room = self.limit - len(self.kept)
+                self.kept += chunk[:room]
+                self.dropped += max(0, len(chunk) - room)
+        except (OSError, ValueError):
+            pass
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", errors="replace")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: float,
+                output_limit: int = OUTPUT_LIMIT) -> Execution:
+    """Run argv in its own process group; kill the whole group when it ends or times out."""
+    command = shlex.join(argv)
+    started = time.perf_counter()
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+    except OSError as exc:
+        return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
+                         seconds=time.perf_counter() - started,
+                         diagnostic=f"{argv[0]}: {exc.strerror or exc}; command: {command}")
+    readers = [_Reader(proc.stdout, output_limit), _Reader(proc.stderr, output_limit)]
+    for reader in readers:
+        reader.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _kill_group(proc.pid)  # also the children a finished command left behind
+        proc.wait()
+    for reader in readers:
+        reader.join(DRAIN_SECONDS)
+    seconds = time.perf_counter() - started
+    out, err = readers
+    notes = [f"{name}: {r.dropped} bytes beyond {output_limit} were dropped"
+             for name, r in (("stdout", out), ("stderr", err)) if r.dropped]
+    if timed_out:
+        return Execution(out.text(), err.text(), Ending.TIMED_OUT, None, seconds,
+                         "; ".join([f"killed after {timeout:g} s; command: {command}"] + notes))
+    if proc.returncode < 0:
+        return Execution(out.text(), err.text(), Ending.CRASHED, None, seconds,
+                         "; ".join([f"killed by {_signal_name(-proc.returncode)}; "
+                                    f"command: {command}"] + notes))
+    return Execution(out.text(), err.text(), Ending.EXITED, proc.returncode, seconds,
+                     "; ".join([f"exit status {proc.returncode}; command: {command}"] + notes)
+                     if proc.returncode or notes else "")
+
+
+class CommandLoader:
+    """A loader that is an external command, given as a template with {root}, {main}, {main_file}."""
+
+    def __init__(self, template: str, *, name: str | None = None,
+                 declaration: Declaration = Declaration(),
+                 env: Mapping[str, str] | None = None):
+        self.argv = parse_template(template)
+        self.template = template
+        self.name = name or template
+        self.declaration = declaration
+        self.env = dict(env or {})
+
+    def command_for(self, root: Path, main: str) -> tuple[list[str], dict[str, str]]:
+        values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
+        argv = [substitute(arg, values) for arg in self.argv]
+        env = {**os.environ, **{k: substitute(v, values) for k, v in self.env.items()}}
+        return argv, env
+
+    def run(self, program: Program) -> Execution:
+        root = Path(tempfile.mkdtemp(prefix="cjs-conformance-"))
+        try:
+            write_tree(root, program.modules)
+            argv, env = self.command_for(root, program.main)
+            return run_command(argv, root, env, program.timeout)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)

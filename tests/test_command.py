@@ -1,0 +1,113 @@
+"""The command adapter: templates, the module tree on disk, and misbehaving commands."""
+
+import os
+import shlex
+import sys
+import time
+
+import pytest
+
+from conformance.adapter import Ending, Program
+from conformance.command import CommandLoader, TemplateError, parse_template, write_tree
+
+PY = shlex.quote(sys.executable)
+
+
+def program(modules=None, timeout=10.0):
+    return Program(name="area/case", modules=modules or {"program": "print('hi')"},
+                   main="program", timeout=timeout)
+
+
+def fake(script: str, **kw) -> CommandLoader:
+    """A loader that is a Python one-liner run on {root} and {main}."""
+    return CommandLoader(f"{PY} -c {shlex.quote(script)} {{root}} {{main}} {{main_file}}", **kw)
+
+
+def test_placeholders_are_substituted_per_argument_and_the_tree_is_written():
+    loader = fake("import sys, pathlib; r, m, f = sys.argv[1:4];"
+                  "print(m, pathlib.Path(f).read_text(), pathlib.Path(r, 'a', 'b.js').read_text(),"
+                  " f == r + '/' + m + '.js')")
+    execution = loader.run(program({"program": "P", "a/b": "AB"}))
+    assert execution.ending is Ending.EXITED and execution.exit_code == 0
+    assert execution.stdout == "program P AB True\n"
+
+
+def test_the_directory_is_removed_afterwards():
+    execution = fake("import sys; print(sys.argv[1])").run(program())
+    assert not os.path.exists(execution.stdout.strip())
+
+
+def test_env_values_take_placeholders():
+    loader = fake("import os; print(os.environ['WHERE'].endswith('/x'))", env={"WHERE": "{root}/x"})
+    assert loader.run(program()).stdout == "True\n"
+
+
+def test_exit_status_and_stderr_come_back():
+    execution = fake("import sys; print('out'); sys.stderr.write('boom\\n'); sys.exit(3)").run(program())
+    assert (execution.exit_code, execution.stdout, execution.stderr) == (3, "out\n", "boom\n")
+    assert "exit status 3" in execution.diagnostic and "command:" in execution.diagnostic
+
+
+def test_command_not_found_is_unavailable():
+    execution = CommandLoader("no-such-loader-command {main_file}").run(program())
+    assert execution.ending is Ending.UNAVAILABLE
+    assert "no-such-loader-command" in execution.diagnostic
+
+
+def test_a_hung_command_times_out_and_is_killed():
+    started = time.perf_counter()
+    execution = fake("import time; print('PASS 1 early', flush=True); time.sleep(60)").run(
+        program(timeout=0.5))
+    assert time.perf_counter() - started < 10
+    assert execution.ending is Ending.TIMED_OUT and execution.stdout == "PASS 1 early\n"
+    assert "killed after 0.5 s" in execution.diagnostic
+
+
+def test_children_left_running_are_killed_with_the_group(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    loader = fake("import subprocess, sys; p = subprocess.Popen(['sleep', '60']);"
+                  f"open({str(pidfile)!r}, 'w').write(str(p.pid)); print('DONE 0')")
+    started = time.perf_counter()
+    execution = loader.run(program())
+    assert time.perf_counter() - started < 10  # did not wait for the child's pipe to close
+    assert execution.ending is Ending.EXITED and execution.stdout == "DONE 0\n"
+    child = int(pidfile.read_text())
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the child process survived its loader")
+
+
+def test_a_crash_by_signal_is_named():
+    execution = fake("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)").run(program())
+    assert execution.ending is Ending.CRASHED and "SIGSEGV" in execution.diagnostic
+
+
+def test_output_is_bounded():
+    loader = fake("import sys\nfor _ in range(2000): sys.stdout.write('x' * 10000)")
+    execution = loader.run(program())
+    assert len(execution.stdout) == 4 << 20
+    assert "bytes beyond" in execution.diagnostic
+
+
+def test_templates_are_checked():
+    assert parse_template("node '{root}/x y' {main}") == ("node", "{root}/x y", "{main}")
+    with pytest.raises(TemplateError, match="unknown placeholder"):
+        parse_template("node {mian}")
+    with pytest.raises(TemplateError, match="empty"):
+        parse_template("   ")
+    with pytest.raises(TemplateError, match="cannot split"):
+        parse_template("node 'unclosed")
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs", "a//b", "a\\b", "x.js", "a\0b", ""])
+def test_write_tree_refuses_ids_that_could_escape(tmp_path, bad):
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(ValueError):
+        write_tree(root, {bad: "x"})
+    assert list(tmp_path.iterdir()) == [root] and list(root.iterdir()) == []
