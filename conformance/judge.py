@@ -58,6 +58,8 @@ def judge(case: Case, execution: Execution, spec: str) -> Verdict:
         error = _first_line(execution.stderr) or f"exit status {execution.exit_code}"
         return verdict(Outcome.FAIL, f"uncaught error after {len(transcript.assertions)} "
                        f"assertion(s): {error}")
+    if transcript.inapplicable is not None:
+        return verdict(Outcome.SKIP, f"not applicable: {transcript.inapplicable}")
     if case.needs and not transcript.features:
         return verdict(Outcome.ERROR, "the case needs optional features but its program never "
                        "called start(require) to report them")

@@ -84,3 +84,30 @@ def test_problems_are_bounded():
     stdout = "FEATURES require.main=present\nPASS 1 a\n" * 200
     problems = read(stdout).problems
     assert len(problems) == 4 and problems[-1].startswith("and ") and "instantiated" in problems[0]
+
+
+def entries_for(paths, uri, module_id):
+    """Run the helper's entriesFor in a bare QuickJS context with stand-in require and module."""
+    import json
+
+    import quickjs
+
+    context = quickjs.Context()
+    context.eval("var exports = {}, module = {}, print = function () {};\n" + source())
+    given = {"paths": paths} if paths is not None else {}
+    own = {"id": module_id} if uri is None else {"id": module_id, "uri": uri}
+    return json.loads(context.eval(
+        f"JSON.stringify(exports.entriesFor({json.dumps(given)}, {json.dumps(own)}, 'extra'))"))
+
+
+def test_entries_for_derives_from_listed_entries_and_from_the_uri():
+    assert entries_for(["/a", "/b/"], None, "program") == ["/a/extra", "/b/extra"]
+    assert entries_for([], "file:/tmp/r/program.js", "program") == [
+        "file:/tmp/r/extra", "/tmp/r/extra"]
+    assert entries_for([], "file:///tmp/my%20r/app/main.js", "app/main") == [
+        "file:///tmp/my%20r/extra", "/tmp/my r/extra"]
+    assert entries_for(["/tmp/r"], "file:/tmp/r/program.js", "program") == [
+        "/tmp/r/extra", "file:/tmp/r/extra"]
+    assert entries_for([], "memory:///modules/program.js", "program") == ["memory:///modules/extra"]
+    assert entries_for([], None, "program") == []
+    assert entries_for(None, "x:program.js", "a/b/c") == []  # too shallow to strip the id

@@ -92,3 +92,10 @@ def test_should_only_case_warns_in_111_but_fails_in_11():
     assert outcome(failing, case=case, spec="1.1").outcome is Outcome.FAIL
     mixed = make_case(("module.id.read-only", "module.id.top-level"))
     assert outcome(failing, case=mixed, spec="1.1.1").outcome is Outcome.FAIL
+
+
+def test_program_saying_not_applicable_is_skipped_unless_something_failed():
+    v = outcome("SKIP nothing to derive a directory from\nDONE 0\n")
+    assert v.outcome is Outcome.SKIP and "nothing to derive" in v.message
+    assert outcome("FAIL 1 a\nSKIP why\nDONE 1\n").outcome is Outcome.FAIL
+    assert outcome("SKIP why\n", exit_code=1, stderr="Uncaught x").outcome is Outcome.FAIL

@@ -46,6 +46,8 @@ class Transcript:
     features: Mapping[str, bool]
     #: The count on the DONE line, or None when the program never reached done().
     done: int | None
+    #: Why the program found the case not applicable (a SKIP line), or None.
+    inapplicable: str | None
     #: Ways the output breaks the protocol (numbering gaps, two DONE lines, ...).
     problems: tuple[str, ...]
 
@@ -59,6 +61,7 @@ def read(stdout: str) -> Transcript:
     assertions: list[Assertion] = []
     features: dict[str, bool] = {}
     done: int | None = None
+    inapplicable: str | None = None
     problems: list[str] = []
     for raw in stdout.splitlines():
         line = raw.rstrip("\r")
@@ -79,6 +82,9 @@ def read(stdout: str) -> Transcript:
             if done != len(assertions):
                 problems.append(f"DONE counts {done} assertions but {len(assertions)} were printed")
             continue
+        if line.startswith("SKIP "):
+            inapplicable = inapplicable or line[len("SKIP "):].strip()
+            continue
         if line.startswith("FEATURES "):
             if features:
                 problems.append("FEATURES printed more than once (was the harness module "
@@ -88,4 +94,4 @@ def read(stdout: str) -> Transcript:
                     features[name] = state == "present"
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"and {len(problems) - MAX_PROBLEMS} more"]
-    return Transcript(tuple(assertions), features, done, tuple(problems))
+    return Transcript(tuple(assertions), features, done, inapplicable, tuple(problems))

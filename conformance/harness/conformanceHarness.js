@@ -2,7 +2,7 @@
 // Plain ES5 on purpose: an old engine must never fail a case for the harness's sake.
 // It prints one line per event; the runner, not this file, decides what they mean:
 //   FEATURES require.main=present require.paths=absent module.uri=present
-//   PASS <n> <message>      FAIL <n> <message>      DONE <count>
+//   PASS <n> <message>      FAIL <n> <message>      SKIP <reason>      DONE <count>
 var write = (typeof print === 'function') ? print : function (line) { console.log(line); };
 var count = 0;
 var finished = false;
@@ -89,6 +89,44 @@ exports.throws = function (block, message) {
 
 exports.fail = function (message) {
     return report(false, message);
+};
+
+// The case cannot be judged on this loader (say, nothing to derive a directory from); the
+// program should assert nothing more and still end with done().
+exports.notApplicable = function (reason) {
+    write('SKIP ' + oneLine(reason));
+};
+
+// Candidate require.paths entries for directory `sub` of the module tree: one derived from
+// every entry already listed and, where the caller's module has a uri, from the directory it
+// names (a loader may search places it does not list, and may canonicalize what it lists).
+exports.entriesFor = function (callerRequire, callerModule, sub) {
+    var found = [];
+    var add = function (entry) {
+        for (var k = 0; k < found.length; k++) {
+            if (found[k] === entry) {
+                return;
+            }
+        }
+        found.push(entry);
+    };
+    var listed = callerRequire.paths || [];
+    for (var i = 0; i < listed.length; i++) {
+        add(String(listed[i]).replace(/\/*$/, '') + '/' + sub);
+    }
+    var uri = callerModule && typeof callerModule.uri === 'string' ? callerModule.uri : '';
+    var id = callerModule && typeof callerModule.id === 'string' ? callerModule.id : '';
+    var parts = uri.replace(/[?#].*$/, '').split('/');
+    var depth = id.split('/').length; // the file name and the directories the id descends
+    if (uri && id && parts.length > depth + 1) {
+        var base = parts.slice(0, parts.length - depth).join('/');
+        add(base + '/' + sub);
+        var path = /^file:(\/\/[^\/]*)?(\/.*)$/.exec(base);
+        if (path) {
+            add(decodeURIComponent(path[2]) + '/' + sub);
+        }
+    }
+    return found;
 };
 
 // The program reached its end; call exactly once, as the last statement of the main module.
