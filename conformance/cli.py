@@ -171,35 +171,43 @@ def clauses_command(argv: Sequence[str]) -> int:
 def mutants_command(argv: Sequence[str]) -> int:
     p = _Parser(prog="runner.py mutants",
                 description="Run every case against every deliberately broken reference loader "
-                            "and write one results JSON per mutant; exit 1 if a mutant is not "
-                            "caught by a case citing the clause it breaks.")
+                            "(mutant) and every conforming variant of it, writing one results "
+                            "JSON each; exit 1 if a mutant is not caught by a case citing the "
+                            "clause it breaks, or a variant fails a case.")
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="directory for mutant-NAME.json files")
+                   help="directory for mutant-NAME.json and variant-NAME.json files")
     p.add_argument("--spec", default=DEFAULT_SPEC, choices=SPEC_VERSIONS)
     p.add_argument("--cases", type=Path, default=None, metavar="DIR")
     args = p.parse_args(argv)
-    from conformance.mutants import MUTANTS
+    from conformance.mutants import CONFORMING, MUTANTS
 
     cases, status = _load_cases(args.cases)
     if status:
         return status
     args.out.mkdir(parents=True, exist_ok=True)
-    missed = []
-    for mutant in MUTANTS:
+    missed, failed = [], []
+    for mutant in MUTANTS + CONFORMING:
         loader = mutant.loader()
         started = time.perf_counter()
         verdicts = tuple(run_cases(cases, loader, args.spec))
         results = Results(__version__, loader.name, args.spec, mutant.sandbox, verdicts,
                           time.perf_counter() - started)
-        write(results, args.out / f"mutant-{mutant.name}.json")
+        write(results, args.out / f"{loader.name.replace(':', '-')}.json")
+        if mutant.clause is None:
+            bad = [v.case for v in verdicts if not v.outcome.ok]
+            failed += bad
+            print(f"{loader.name:38} conforming: " + (f"FAILED {', '.join(bad)}" if bad
+                                                      else "passes every case"))
+            continue
         caught = [v.case for v in verdicts if mutant.clause in v.clauses and v.outcome in CAUGHT]
         if not caught:
             missed.append(mutant.name)
-        print(f"{mutant.name:28} {mutant.clause:26} "
+        print(f"{loader.name:38} {mutant.clause:26} "
               + (f"caught by {len(caught)}" if caught else "MISSED"))
     print(f"\n{len(MUTANTS) - len(missed)} of {len(MUTANTS)} mutants caught by a case citing "
-          "the clause they break")
-    return ExitCode.FAILED if missed else ExitCode.OK
+          f"the clause they break; {len(CONFORMING)} conforming variants, "
+          f"{len(failed)} wrong verdicts on them")
+    return ExitCode.FAILED if missed or failed else ExitCode.OK
 
 
 def report_command(argv: Sequence[str]) -> int:

@@ -29,15 +29,16 @@ class LoaderError(Exception):
 
 def resolve(name: str) -> Loader:
     """The loader called `name`."""
-    if name.startswith("mutant:"):
-        from conformance.mutants import BY_NAME, PREFIX
-        mutant = BY_NAME.get(name[len(PREFIX):])
-        if mutant is None:
-            raise LoaderError(f"unknown mutant {name!r}; known: {', '.join(BY_NAME)}")
-        return mutant.loader()
+    if name.startswith(("mutant:", "variant:")):
+        from conformance.mutants import BY_NAME, VARIANTS
+        kind, _, short = name.partition(":")
+        known = BY_NAME if kind == "mutant" else VARIANTS
+        if short not in known:
+            raise LoaderError(f"unknown {kind} {name!r}; known: {', '.join(known)}")
+        return known[short].loader()
     try:
         factory = BUILTIN[name]
     except KeyError:
         raise LoaderError(f"unknown loader {name!r}; known: {', '.join(BUILTIN)}, "
-                          "mutant:NAME") from None
+                          "mutant:NAME, variant:NAME") from None
     return factory()

@@ -1,4 +1,4 @@
-"""Deliberately broken copies of the reference loader, each breaking one clause."""
+"""Edited copies of the reference loader: mutants that break one clause, variants that conform."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from conformance.reference import ReferenceLoader, loader_source
 
 PREFIX = "mutant:"
+VARIANT_PREFIX = "variant:"
 
 
 @dataclass(frozen=True)
 class Mutant:
-    """A named text edit of loader.js that breaks `clause` (in a sandbox, when sandbox)."""
+    """A named text edit of loader.js that breaks `clause` (in a sandbox, when sandbox).
+
+    With clause None it is a conforming variant: it does something the spec allows that the
+    reference loader does not, and must pass every case that applies to it.
+    """
 
     name: str
-    clause: str
+    clause: str | None
     description: str
     #: (text, replacement) pairs; each text must occur exactly once in loader.js.
     edits: tuple[tuple[str, str], ...]
@@ -32,8 +37,9 @@ class Mutant:
         return source
 
     def loader(self) -> ReferenceLoader:
+        prefix = PREFIX if self.clause else VARIANT_PREFIX
         return ReferenceLoader(sandbox=self.sandbox, js_source=self.source(),
-                               name=PREFIX + self.name)
+                               name=prefix + self.name)
 
 
 def _m(name, clause, description, *edits, sandbox=False) -> Mutant:
@@ -193,4 +199,35 @@ MUTANTS: tuple[Mutant, ...] = (
        (_DEFINE_URI, "defineReadOnly(module, 'uri', path);")),
 )
 
+_PATHS_IN_CREATE_REQUIRE = "        if (!sandbox) {\n            " + _DEFINE_PATHS
+_URI_IN_CREATE_MODULE = "        if (!sandbox) {\n            " + _DEFINE_URI
+
+CONFORMING: tuple[Mutant, ...] = (
+    _m("paths-unlisted-root", None,
+       "require.paths starts empty and the root, searched after every listed entry, is not "
+       "listed; no module.uri",
+       ("paths = [root], mainModule;", "paths = [], mainModule;"),
+       ("return sandbox ? [root] : paths;", "return sandbox ? [root] : paths.concat([root]);"),
+       (_URI_IN_CREATE_MODULE, "        if (false) {\n            " + _DEFINE_URI)),
+    _m("paths-canonical", None,
+       "require.paths entries are canonicalized with a trailing slash",
+       ("paths = [root], mainModule;", "paths = [root + '/'], mainModule;")),
+    _m("no-main", None, "require.main is undefined",
+       (_DEFINE_MAIN, "defineReadOnly(require, 'main', undefined);")),
+    _m("no-paths-no-uri", None, "not a sandbox, yet without require.paths and module.uri",
+       (_PATHS_IN_CREATE_REQUIRE, "        if (false) {\n            " + _DEFINE_PATHS),
+       (_URI_IN_CREATE_MODULE, "        if (false) {\n            " + _DEFINE_URI)),
+    _m("this-undefined", None, "module code runs with this undefined, not the exports",
+       (_RUN_FACTORY, _RUN_FACTORY.replace("factory.call(record.exports,",
+                                           "factory.call(undefined,"))),
+    _m("failed-module-kept", None,
+       "a module whose code threw stays in the cache with its partial exports",
+       ("            cache.delete(topId);\n            throw error;", "            throw error;")),
+    _m("module-exports", None, "module.exports is the exports object, as an extension",
+       (_NEW_RECORD, _NEW_RECORD + " record.module.exports = record.exports;")),
+    _m("string-errors", None, "require throws Strings, not Error objects",
+       ("        ownErrors.add(error);\n        return error;", "        return error.message;")),
+)
+
 BY_NAME = {m.name: m for m in MUTANTS}
+VARIANTS = {m.name: m for m in CONFORMING}

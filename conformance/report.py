@@ -11,6 +11,7 @@ from conformance.outcomes import Outcome, Verdict
 from conformance.results import Results
 
 MUTANT_PREFIX = "mutant:"
+VARIANT_PREFIX = "variant:"
 #: Outcomes that count as catching a mutant (warn: the clause it breaks is a SHOULD).
 CAUGHT = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
 BAD = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
@@ -115,8 +116,9 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
 def render(runs: Iterable[Results], command: str = "") -> str:
     """The whole REPORT.md for these runs (mutant runs become the kill matrix)."""
     runs = list(runs)
-    loaders = [r for r in runs if not r.loader.startswith(MUTANT_PREFIX)]
+    loaders = [r for r in runs if not r.loader.startswith((MUTANT_PREFIX, VARIANT_PREFIX))]
     mutants = [r for r in runs if r.loader.startswith(MUTANT_PREFIX)]
+    variants = [r for r in runs if r.loader.startswith(VARIANT_PREFIX)]
     suites = sorted({r.suite for r in runs})
     specs = sorted({r.spec for r in loaders})
     out = ["# Conformance report", "",
@@ -147,7 +149,28 @@ def render(runs: Iterable[Results], command: str = "") -> str:
                 "citing the clause they break. \"Other cases failed\" counts cases citing other "
                 "clauses that the defect also upset.", ""]
         out += _kill_matrix(mutants) + [""]
+    if variants:
+        out += ["## Conforming variants", "",
+                "Copies of the reference loader that do what the spec allows and the reference "
+                "does not (conformance/mutants.py, CONFORMING): each must pass or be not "
+                "applicable on every case, or the suite fails a loader for something the spec "
+                "allows.", ""]
+        out += _variants(variants) + [""]
     return "\n".join(out)
+
+
+def _variants(variants: Sequence[Results]) -> list[str]:
+    from conformance.mutants import VARIANTS
+
+    lines = ["| variant | what it does | pass | n/a | wrong verdicts |", "| --- | --- | ---: | ---: | --- |"]
+    for run in variants:
+        name = run.loader[len(VARIANT_PREFIX):]
+        variant = VARIANTS.get(name)
+        what = _escape(variant.description) if variant else "not in this suite's variant list"
+        wrong = [f"`{v.case}` ({v.outcome.value})" for v in run.verdicts if not v.outcome.ok]
+        lines.append(f"| `{name}` | {what} | {run.count(Outcome.PASS)} | "
+                     f"{run.count(Outcome.SKIP)} | {', '.join(wrong) or 'none'} |")
+    return lines
 
 
 def case_counts(cases: Iterable) -> Counter:

@@ -5,7 +5,7 @@ import pytest
 from conformance import SPEC_VERSIONS
 from conformance.caseload import default_root, discover, load_all
 from conformance.clauses import catalogue
-from conformance.mutants import MUTANTS
+from conformance.mutants import CONFORMING, MUTANTS
 from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader, loader_source
 from conformance.report import CAUGHT
@@ -56,3 +56,14 @@ def test_an_edit_that_no_longer_applies_is_an_error():
     broken = replace(MUTANTS[0], edits=(("no such text in loader.js", ""),))
     with pytest.raises(ValueError, match="occurs 0 times"):
         broken.source()
+
+
+@pytest.mark.parametrize("variant", CONFORMING, ids=lambda m: m.name)
+def test_a_conforming_variant_passes_every_case(variant):
+    assert variant.clause is None and variant.source() != loader_source()
+    loader = variant.loader()
+    for spec in SPEC_VERSIONS:
+        verdicts = [run_case(case, loader, spec) for case in CASES]
+        wrong = [(spec, v.case, v.outcome.value, v.message) for v in verdicts
+                 if v.outcome not in (Outcome.PASS, Outcome.SKIP)]
+        assert wrong == []
