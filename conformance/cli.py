@@ -81,7 +81,7 @@ def run_command(argv: Sequence[str]) -> int:
         print(f"runner.py: {len(errors)} malformed case file(s); nothing was run", file=sys.stderr)
         return ExitCode.CASE_ERROR
     if not cases:
-        print(f"runner.py: no case matches" + (f" -k {args.keyword!r}" if args.keyword else ""),
+        print("runner.py: no case matches" + (f" -k {args.keyword!r}" if args.keyword else ""),
               file=sys.stderr)
         return ExitCode.NO_CASES
 

@@ -77,8 +77,8 @@ class Document:
         return self.error_class(self.path, self.line(field_path, key), field_name(field_path), problem)
 
 
-def read_document(path: Path, max_bytes: int, error_class: type[YamlError] = YamlError,
-) -> Document:
+def read_document(path: Path, max_bytes: int,
+                  error_class: type[YamlError] = YamlError) -> Document:
     """Parse one YAML document safely; raises error_class naming the file and line."""
     try:
         size = path.stat().st_size
