@@ -52,8 +52,10 @@ class Declaration:
     sandbox: bool = False
     #: Features the loader declares, True (has) or False (lacks); the rest are detected.
     features: Mapping[str, bool] = field(default_factory=dict)
-    #: The spec version it claims, if any.
+    #: The spec version it claims, if any: the run's default target.
     spec: str | None = None
+    #: Seconds a case may take on it, if it needs other than the runner's default.
+    timeout: float | None = None
 
 
 @runtime_checkable

@@ -11,7 +11,9 @@ from typing import Sequence
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance.caseload import default_root, discover, load_all
 from conformance.exitcodes import ExitCode
-from conformance.loaders import BUILTIN, LoaderError, resolve
+from conformance.adapter import Ending, Program
+from conformance.keep import keep
+from conformance.loaders import LoaderError, from_options, known
 from conformance.outcomes import Verdict
 from conformance.clauses import catalogue
 from conformance.report import CAUGHT, case_counts, render
@@ -30,19 +32,51 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
+def _add_loader_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("the loader (one of --loader, --loader-cmd, --loader-file)")
+    group.add_argument("--loader", metavar="NAME",
+                       help="a loader by name (default: reference); known: "
+                            f"{', '.join(known())}, mutant:NAME, variant:NAME, or "
+                            "package.module:Class for a Python loader run in-process")
+    group.add_argument("--loader-cmd", metavar="TEMPLATE",
+                       help="any command as the loader, e.g. 'node run.js {root} {main}': "
+                            "{root} is the module tree's directory, {main} the main module's "
+                            "id, {main_file} its file; split with shell quoting, run without "
+                            "a shell")
+    group.add_argument("--loader-file", type=Path, metavar="FILE",
+                       help="a loader file: name, command, env, sandbox, spec, timeout")
+    group.add_argument("--loader-name", metavar="NAME",
+                       help="the name results and expectations use for --loader-cmd")
+    group.add_argument("--sandbox", action="store_true",
+                       help="the loader is a sandbox (with --loader-cmd), or run the reference "
+                            "loader as one")
+    group.add_argument("--env", action="append", metavar="KEY=VALUE",
+                       help="an environment variable for --loader-cmd (repeatable; values "
+                            "take the placeholders too)")
+
+
+def _loader(args: argparse.Namespace):
+    return from_options(args.loader, args.loader_cmd, args.loader_file, args.loader_name,
+                        args.sandbox, args.env)
+
+
 def _run_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="runner.py [run]",
                 description="Run the conformance cases against a loader and judge every one.")
-    p.add_argument("--loader", default="reference",
-                   help=f"the loader to certify (default: reference; known: {', '.join(BUILTIN)})")
-    p.add_argument("--spec", default=DEFAULT_SPEC, choices=SPEC_VERSIONS,
-                   help=f"the spec version to hold the loader to (default: {DEFAULT_SPEC})")
+    _add_loader_options(p)
+    p.add_argument("--spec", default=None, choices=SPEC_VERSIONS,
+                   help="the spec version to hold the loader to (default: what the loader "
+                        f"claims, else {DEFAULT_SPEC})")
     p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose id contains TEXT")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR",
                    help="the case directory (default: the suite's own cases)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"time limit per case (default: {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit per case (default: what the loader declares, else "
+                        f"{DEFAULT_TIMEOUT:g})")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON to FILE")
+    p.add_argument("--keep-failed", type=Path, metavar="DIR",
+                   help="keep the module tree, rerun.sh and verdict of every case that did "
+                        "not pass under DIR/<case id>/")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     p.add_argument("--version", action="version", version=f"commonjs-conformance {__version__}")
     return p
@@ -50,30 +84,38 @@ def _run_parser() -> argparse.ArgumentParser:
 
 def _exec_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="runner.py exec",
-                description="Run a directory of CommonJS modules on the reference loader "
-                            "(module id a/b is the file ROOT/a/b.js), with a global print().")
+                description="Run a directory of CommonJS modules (module id a/b is the file "
+                            "ROOT/a/b.js) on a loader, the reference loader by default, with a "
+                            "global print() there.")
     p.add_argument("root", type=Path, metavar="ROOT", help="the directory of modules")
     p.add_argument("main", metavar="MAIN", help="the id of the main module, e.g. program")
-    p.add_argument("--sandbox", action="store_true",
-                   help="run as a sandbox: no require.paths, no module.uri")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"CPU time limit (default: {DEFAULT_TIMEOUT:g})")
+    _add_loader_options(p)
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help=f"time limit (default: what the loader declares, else {DEFAULT_TIMEOUT:g}"
+                        "; CPU seconds on the reference loader)")
     return p
+
+
+def _timeout(args: argparse.Namespace, loader) -> float:
+    timeout = args.timeout or loader.declaration.timeout or DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise LoaderError("--timeout must be positive")
+    return timeout
 
 
 def run_command(argv: Sequence[str]) -> int:
     args = _run_parser().parse_args(argv)
-    if args.timeout <= 0:
-        _run_parser().error("--timeout must be positive")
     root = args.cases or default_root()
     if not root.is_dir():
         print(f"runner.py: error: no case directory at {root}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     try:
-        loader = resolve(args.loader)
+        loader = _loader(args)
+        timeout = _timeout(args, loader)
     except LoaderError as exc:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
     cases, errors = load_all(discover(root, args.keyword), root)
     if errors:
         for error in errors:
@@ -86,21 +128,26 @@ def run_command(argv: Sequence[str]) -> int:
         return ExitCode.NO_CASES
 
     progress = Progress(sys.stdout, args.verbose)
-    progress.header(loader.name, args.spec, len(cases), __version__)
+    progress.header(loader.name, spec, len(cases), __version__)
+    by_id = {case.id: case for case in cases}
     verdicts: list[Verdict] = []
     started = time.perf_counter()
     complete = True
     try:
-        for verdict in run_cases(cases, loader, args.spec, args.timeout, progress):
+        for verdict in run_cases(cases, loader, spec, timeout, progress):
             verdicts.append(verdict)
+            if args.keep_failed and not verdict.outcome.ok:
+                keep(by_id[verdict.case], verdict, loader, args.keep_failed)
     except KeyboardInterrupt:
         complete = False
     progress.finish()
-    results = Results(__version__, loader.name, args.spec, loader.declaration.sandbox,
+    results = Results(__version__, loader.name, spec, loader.declaration.sandbox,
                       tuple(verdicts), time.perf_counter() - started, complete)
     if args.json:
         write(results, args.json)
     summary(results, sys.stdout)
+    if args.keep_failed and not results.ok:
+        print(f"kept the cases that did not pass under {args.keep_failed}/<case id>/")
     if not complete:
         return ExitCode.INTERRUPTED
     return ExitCode.OK if results.ok else ExitCode.FAILED
@@ -108,11 +155,27 @@ def run_command(argv: Sequence[str]) -> int:
 
 def exec_command(argv: Sequence[str]) -> int:
     args = _exec_parser().parse_args(argv)
-    from conformance.reference import exec_tree
+    from conformance.command import CommandLoader, run_command as run_argv
+    from conformance.reference import ReferenceLoader, exec_tree, read_modules
 
     try:
-        execution = exec_tree(args.root, args.main, sandbox=args.sandbox, timeout=args.timeout)
-    except ValueError as exc:
+        loader = _loader(args)
+        timeout = _timeout(args, loader)
+        if isinstance(loader, ReferenceLoader):
+            execution = exec_tree(args.root, args.main, sandbox=loader.sandbox, timeout=timeout,
+                                  js_source=loader.js_source)
+        elif isinstance(loader, CommandLoader):
+            if not args.root.is_dir():
+                raise ValueError(f"{args.root}: not a directory")
+            root = args.root.resolve()
+            command, env = loader.command_for(root, args.main)
+            execution = run_argv(command, Path.cwd(), env, timeout)
+        else:
+            modules = read_modules(args.root)
+            if args.main not in modules:
+                raise ValueError(f"{args.root}: no main module {args.main!r}")
+            execution = loader.run(Program(f"exec {args.root}", modules, args.main, timeout))
+    except (LoaderError, ValueError) as exc:
         print(f"runner.py exec: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     sys.stdout.write(execution.stdout)
@@ -122,7 +185,8 @@ def exec_command(argv: Sequence[str]) -> int:
                          else execution.stderr + "\n")
     if execution.diagnostic:
         sys.stderr.write(execution.diagnostic + "\n")
-    return ExitCode.OK if execution.exit_code == 0 else ExitCode.FAILED
+    ok = execution.ending is Ending.EXITED and execution.exit_code == 0
+    return ExitCode.OK if ok else ExitCode.FAILED
 
 
 def _load_cases(root: Path | None) -> tuple[list, int]:

@@ -159,11 +159,19 @@ class CommandLoader:
         env = {**os.environ, **{k: substitute(v, values) for k, v in self.env.items()}}
         return argv, env
 
+    def shell_line(self, root: Path, main: str) -> str:
+        """The command for a module tree at root, as one line a shell can run."""
+        argv, _ = self.command_for(root, main)
+        values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
+        env = [f"{k}={shlex.quote(substitute(v, values))}" for k, v in self.env.items()]
+        return " ".join((["env"] + env if env else []) + [shlex.quote(a) for a in argv])
+
     def run(self, program: Program) -> Execution:
         root = Path(tempfile.mkdtemp(prefix="cjs-conformance-"))
         try:
             write_tree(root, program.modules)
             argv, env = self.command_for(root, program.main)
-            return run_command(argv, root, env, program.timeout)
+            # Run where the suite was started, so that relative paths in the template work.
+            return run_command(argv, Path.cwd(), env, program.timeout)
         finally:
             shutil.rmtree(root, ignore_errors=True)

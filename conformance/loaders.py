@@ -1,44 +1,203 @@
-"""Loaders by name: the ones the suite knows how to build."""
+"""Loaders by name, loader file, command template or Python class, with what they declare."""
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+import shutil
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
-from conformance.adapter import Loader
+from conformance import SPEC_VERSIONS
+from conformance.adapter import FEATURES, Declaration, Loader
+from conformance.command import CommandLoader, TemplateError
+from conformance.yamlfile import YamlError, read_document
 
-
-def _reference() -> Loader:
-    from conformance.reference import ReferenceLoader
-    return ReferenceLoader()
-
-
-def _reference_sandbox() -> Loader:
-    from conformance.reference import ReferenceLoader
-    return ReferenceLoader(sandbox=True)
-
-
-BUILTIN: dict[str, Callable[[], Loader]] = {
-    "reference": _reference,
-    "reference-sandbox": _reference_sandbox,
-}
+#: The entry-point group through which an installed package registers a loader by name.
+ENTRY_POINTS = "commonjs_conformance.loaders"
+LOADER_FILE_KEYS = ("name", "command", "env", "sandbox", "spec", "timeout", "features", "install")
 
 
 class LoaderError(Exception):
     """A loader that cannot be set up, with a message for the user."""
 
 
+class LoaderFileError(YamlError, LoaderError):
+    """A loader file that cannot be used; one line naming the file, line and field."""
+
+
+def _reference(sandbox: bool) -> Callable[[], Loader]:
+    def make() -> Loader:
+        from conformance.reference import ReferenceLoader
+        return ReferenceLoader(sandbox=sandbox)
+    return make
+
+
+BUILTIN: dict[str, Callable[[], Loader]] = {
+    "reference": _reference(False),
+    "reference-sandbox": _reference(True),
+}
+
+
+def profiles() -> dict[str, Path]:
+    """The loader files shipped with the suite (node, rhino, ...), by name."""
+    folder = resources.files("conformance").joinpath("data/loaders")
+    return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".yaml")}
+
+
+def command_loader(template: str, *, name: str | None = None, sandbox: bool = False,
+                   env: Mapping[str, str] | None = None, spec: str | None = None,
+                   timeout: float | None = None, features: Mapping[str, bool] | None = None,
+                   install: str | None = None) -> CommandLoader:
+    """A loader that runs `template`; LoaderError when it cannot work on this machine."""
+    try:
+        loader = CommandLoader(template, name=name, env=env,
+                               declaration=Declaration(sandbox=sandbox, spec=spec,
+                                                       timeout=timeout,
+                                                       features=dict(features or {})))
+    except TemplateError as exc:
+        raise LoaderError(str(exc)) from None
+    program = loader.argv[0]
+    if shutil.which(program) is None:
+        hint = f" ({install})" if install else ""
+        raise LoaderError(f"the loader command {program!r} is not found on PATH{hint}")
+    return loader
+
+
+def from_file(path: Path) -> CommandLoader:
+    """The command loader a loader file describes (see README, 'Certify your loader')."""
+    doc = read_document(Path(path), 1 << 16, LoaderFileError)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise LoaderFileError(path, 1, "", "a loader file holds a mapping (name, command, ...)")
+    for key in data:
+        if key not in LOADER_FILE_KEYS:
+            raise doc.error([key], f"unknown key (allowed: {', '.join(LOADER_FILE_KEYS)})",
+                            key=True)
+    for key in ("name", "command"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise doc.error([key] if key in data else [], f"{key!r} must be a non-empty string")
+    env = data.get("env") or {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                            for k, v in env.items()):
+        raise doc.error(["env"], "env maps variable names to strings (quote numbers)")
+    sandbox = data.get("sandbox", False)
+    if not isinstance(sandbox, bool):
+        raise doc.error(["sandbox"], "sandbox is true or false")
+    spec = data.get("spec")
+    if spec is not None and spec not in SPEC_VERSIONS:
+        raise doc.error(["spec"], f"spec is one of {', '.join(SPEC_VERSIONS)} (quoted: '1.1')")
+    timeout = data.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or timeout <= 0):
+        raise doc.error(["timeout"], "timeout is a positive number of seconds")
+    features = data.get("features") or {}
+    if not isinstance(features, dict) or not all(k in FEATURES and isinstance(v, bool)
+                                                 for k, v in features.items()):
+        raise doc.error(["features"], f"features maps {', '.join(FEATURES)} to true or false")
+    install = data.get("install")
+    if install is not None and not isinstance(install, str):
+        raise doc.error(["install"], "install is a string telling how to get the loader")
+    try:
+        return command_loader(data["command"], name=data["name"], sandbox=sandbox, env=env,
+                              spec=spec, timeout=timeout, features=features, install=install)
+    except LoaderError as exc:
+        raise doc.error(["command"], str(exc)) from None
+
+
+def _instantiate(target: Any, what: str) -> Loader:
+    """A loader from a class, a factory function or a ready instance."""
+    if isinstance(target, type) or (callable(target) and not isinstance(target, Loader)):
+        try:
+            loader = target()
+        except Exception as exc:
+            raise LoaderError(f"{what} failed to start: {type(exc).__name__}: {exc}") from None
+    else:
+        loader = target
+    if not isinstance(loader, Loader) or isinstance(loader, type):
+        raise LoaderError(f"{what} gave {loader!r}, which has no name, declaration and run()")
+    return loader
+
+
+def _entry_point(name: str) -> metadata.EntryPoint | None:
+    for entry in metadata.entry_points(group=ENTRY_POINTS):
+        if entry.name == name:
+            return entry
+    return None
+
+
+def known() -> list[str]:
+    """Every loader name resolve() accepts, apart from mutant:, variant: and module:Class."""
+    names = list(BUILTIN) + sorted(profiles())
+    names += sorted(e.name for e in metadata.entry_points(group=ENTRY_POINTS))
+    return names
+
+
 def resolve(name: str) -> Loader:
-    """The loader called `name`."""
+    """The loader called `name`: built-in, shipped profile, mutant:/variant:, an installed
+    package's entry point, or package.module:Class for a Python loader run in-process."""
+    if name in BUILTIN:
+        return BUILTIN[name]()
     if name.startswith(("mutant:", "variant:")):
         from conformance.mutants import BY_NAME, VARIANTS
         kind, _, short = name.partition(":")
-        known = BY_NAME if kind == "mutant" else VARIANTS
-        if short not in known:
-            raise LoaderError(f"unknown {kind} {name!r}; known: {', '.join(known)}")
-        return known[short].loader()
-    try:
-        factory = BUILTIN[name]
-    except KeyError:
-        raise LoaderError(f"unknown loader {name!r}; known: {', '.join(BUILTIN)}, "
-                          "mutant:NAME, variant:NAME") from None
-    return factory()
+        table = BY_NAME if kind == "mutant" else VARIANTS
+        if short not in table:
+            raise LoaderError(f"unknown {kind} {name!r}; known: {', '.join(table)}")
+        return table[short].loader()
+    if name in profiles():
+        return from_file(profiles()[name])
+    entry = _entry_point(name)
+    if entry is not None:
+        try:
+            return _instantiate(entry.load(), f"entry point {name!r}")
+        except LoaderError:
+            raise
+        except Exception as exc:
+            raise LoaderError(f"entry point {name!r} ({entry.value}) failed to load: "
+                              f"{type(exc).__name__}: {exc}") from None
+    if ":" in name:
+        module_name, _, attribute = name.partition(":")
+        try:
+            target = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise LoaderError(f"cannot load {name!r}: {type(exc).__name__}: {exc}") from None
+        return _instantiate(target, name)
+    raise LoaderError(f"unknown loader {name!r}; known: {', '.join(known())}, mutant:NAME, "
+                      "variant:NAME, package.module:Class")
+
+
+def parse_env(pairs: list[str] | None) -> dict[str, str]:
+    """KEY=VALUE strings as a mapping; LoaderError naming a malformed one."""
+    env = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise LoaderError(f"--env takes KEY=VALUE, not {pair!r}")
+        env[key] = value
+    return env
+
+
+def from_options(loader: str | None = None, loader_cmd: str | None = None,
+                 loader_file: Path | None = None, loader_name: str | None = None,
+                 sandbox: bool = False, env: list[str] | None = None) -> Loader:
+    """The loader that command-line options choose (the CLI's and pytest's alike)."""
+    chosen = [o for o, v in (("--loader", loader), ("--loader-cmd", loader_cmd),
+                             ("--loader-file", loader_file)) if v]
+    if len(chosen) > 1:
+        raise LoaderError(f"choose one of {' and '.join(chosen)}")
+    if loader_cmd:
+        return command_loader(loader_cmd, name=loader_name, sandbox=sandbox,
+                              env=parse_env(env))
+    if loader_name or env:
+        raise LoaderError("--loader-name and --env go with --loader-cmd")
+    if loader_file:
+        if sandbox:
+            raise LoaderError("a loader file says itself whether it is a sandbox (sandbox: true)")
+        return from_file(loader_file)
+    name = loader or "reference"
+    if sandbox:
+        if name != "reference":
+            raise LoaderError("--sandbox goes with the reference loader or --loader-cmd")
+        name = "reference-sandbox"
+    return resolve(name)

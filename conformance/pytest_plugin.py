@@ -11,11 +11,13 @@ from conformance import DEFAULT_SPEC, SPEC_VERSIONS
 from conformance.adapter import Loader
 from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, load
 from conformance.case import Case
-from conformance.loaders import BUILTIN, LoaderError, resolve
+from conformance.loaders import LoaderError, from_options
 from conformance.outcomes import Outcome, Verdict
 from conformance.run import DEFAULT_TIMEOUT, run_case
 
 _LOADER = pytest.StashKey[Loader]()
+_SPEC = pytest.StashKey[str]()
+_TIMEOUT = pytest.StashKey[float]()
 
 
 class ConformanceWarning(UserWarning):
@@ -32,11 +34,22 @@ class CaseFailed(Exception):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("commonjs-conformance", "CommonJS Modules conformance cases")
-    group.addoption("--loader", default="reference",
-                    help=f"loader to run the cases against (known: {', '.join(BUILTIN)})")
-    group.addoption("--spec", default=DEFAULT_SPEC, choices=SPEC_VERSIONS,
-                    help="spec version to hold the loader to")
-    group.addoption("--case-timeout", type=float, default=DEFAULT_TIMEOUT,
+    group.addoption("--loader", default=None,
+                    help="loader to run the cases against (default: reference; "
+                         "as runner.py --loader)")
+    group.addoption("--loader-cmd", default=None, metavar="TEMPLATE",
+                    help="any command as the loader, with {root}, {main}, {main_file}")
+    group.addoption("--loader-file", type=Path, default=None, metavar="FILE",
+                    help="a loader file (name, command, env, sandbox, spec, timeout)")
+    group.addoption("--loader-name", default=None, help="the name of a --loader-cmd loader")
+    group.addoption("--loader-sandbox", action="store_true",
+                    help="the --loader-cmd loader is a sandbox (or: run the reference as one)")
+    group.addoption("--loader-env", action="append", metavar="KEY=VALUE",
+                    help="an environment variable for --loader-cmd (repeatable)")
+    group.addoption("--spec", default=None, choices=SPEC_VERSIONS,
+                    help=f"spec version to hold the loader to (default: what it claims, "
+                         f"else {DEFAULT_SPEC})")
+    group.addoption("--case-timeout", type=float, default=None,
                     help="time limit per case, in seconds")
     group.addoption("--cases-root", type=Path, default=None,
                     help="directory whose YAML files are cases (default: the suite's own)")
@@ -55,11 +68,18 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Set up the loader once, so that a bad --loader is a usage error before anything runs."""
+    """Set up the loader once, so that a bad choice is a usage error before anything runs."""
     try:
-        config.stash[_LOADER] = resolve(config.getoption("--loader"))
+        loader = from_options(config.getoption("--loader"), config.getoption("--loader-cmd"),
+                              config.getoption("--loader-file"), config.getoption("--loader-name"),
+                              config.getoption("--loader-sandbox"),
+                              config.getoption("--loader-env"))
     except LoaderError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[_LOADER] = loader
+    config.stash[_SPEC] = config.getoption("--spec") or loader.declaration.spec or DEFAULT_SPEC
+    config.stash[_TIMEOUT] = (config.getoption("--case-timeout") or loader.declaration.timeout
+                              or DEFAULT_TIMEOUT)
 
 
 class CaseFile(pytest.File):
@@ -83,8 +103,8 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         config = self.config
-        verdict = run_case(self.case, config.stash[_LOADER], config.getoption("--spec"),
-                           config.getoption("--case-timeout"))
+        verdict = run_case(self.case, config.stash[_LOADER], config.stash[_SPEC],
+                           config.stash[_TIMEOUT])
         if verdict.outcome is Outcome.SKIP:  # reported at the case file, not at this line
             raise pytest.skip.Exception(verdict.message, _use_item_location=True)
         if verdict.outcome is Outcome.WARN:

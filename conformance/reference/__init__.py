@@ -173,7 +173,7 @@ def _summary(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------- real directories
 
 def exec_tree(root: Path | str, main: str, sandbox: bool = False,
-              timeout: float = DEFAULT_TIMEOUT) -> Execution:
+              timeout: float = DEFAULT_TIMEOUT, js_source: str | None = None) -> Execution:
     """Run module `main` of the module tree in directory `root`: id `a/b` is ROOT/a/b.js.
 
     Every .js file below ROOT is read up front (symbolic links leading out of ROOT are not
@@ -189,8 +189,17 @@ def exec_tree(root: Path | str, main: str, sandbox: bool = False,
         raise ValueError(f"{root}: no main module {main!r}: "
                          f"{posixpath.join(directory, main + '.js')} does not exist{hint}")
     main_id = posixpath.relpath(main_path, directory)[:-len(".js")]
-    return execute(loader_source(), _Tree(files.items(), directory, FILE_SCHEME), main_id,
-                   sandbox, timeout)
+    return execute(js_source or loader_source(), _Tree(files.items(), directory, FILE_SCHEME),
+                   main_id, sandbox, timeout)
+
+
+def read_modules(root: Path | str) -> dict[str, str]:
+    """Module id -> source of every .js file below root, as exec_tree reads them."""
+    directory = os.path.abspath(root)
+    if not os.path.isdir(directory):
+        raise ValueError(f"{root}: not a directory")
+    return {posixpath.relpath(path, directory)[:-len(".js")]: source
+            for path, source in _read_tree(directory)}
 
 
 def _read_tree(root: str) -> list[tuple[str, str]]:
