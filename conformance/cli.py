@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
-from conformance.caseload import default_root, discover, load_all
+from conformance import expectations, junit
+from conformance.caseload import case_id, default_root, discover, load_all
 from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
 from conformance.keep import keep
 from conformance.loaders import LoaderError, from_options, known
-from conformance.outcomes import Verdict
+from conformance.outcomes import Outcome, Verdict
 from conformance.clauses import catalogue
 from conformance.report import CAUGHT, case_counts, render
 from conformance.results import Results, read, write
@@ -74,6 +75,14 @@ def _run_parser() -> argparse.ArgumentParser:
                    help="time limit per case (default: what the loader declares, else "
                         f"{DEFAULT_TIMEOUT:g})")
     p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON to FILE")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML to FILE")
+    p.add_argument("--expectations", type=Path, metavar="FILE",
+                   help="known failures of this loader: exit 0 when every failure is recorded "
+                        "with the same outcome; non-zero on a new or changed failure, an "
+                        "unexpected pass, or an entry that names no case")
+    p.add_argument("--write-expectations", type=Path, metavar="FILE",
+                   help="record this run's failures in FILE (reasons of unchanged entries "
+                        "are kept)")
     p.add_argument("--keep-failed", type=Path, metavar="DIR",
                    help="keep the module tree, rerun.sh and verdict of every case that did "
                         "not pass under DIR/<case id>/")
@@ -116,6 +125,19 @@ def run_command(argv: Sequence[str]) -> int:
         print(f"runner.py: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
+    if args.write_expectations and args.keyword:
+        print("runner.py: error: --write-expectations records the whole suite; drop -k",
+              file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    recorded = {}
+    try:
+        for option, path in (("expectations", args.expectations),
+                             ("previous", args.write_expectations)):
+            if path and (option == "expectations" or path.exists()):
+                recorded[option] = expectations.load(path)
+    except expectations.ExpectationsError as exc:
+        print(exc, file=sys.stderr)
+        return ExitCode.EXPECTATIONS_ERROR
     cases, errors = load_all(discover(root, args.keyword), root)
     if errors:
         for error in errors:
@@ -145,11 +167,30 @@ def run_command(argv: Sequence[str]) -> int:
                       tuple(verdicts), time.perf_counter() - started, complete)
     if args.json:
         write(results, args.json)
+    if args.junit:
+        junit.write(results, args.junit)
     summary(results, sys.stdout)
     if args.keep_failed and not results.ok:
         print(f"kept the cases that did not pass under {args.keep_failed}/<case id>/")
+    if args.write_expectations:
+        if complete:
+            expectations.write(args.write_expectations,
+                               expectations.dump(results, recorded.get("previous")))
+            print(f"recorded {sum(not v.outcome.ok or v.outcome is Outcome.WARN for v in verdicts)}"
+                  f" known failure(s) in {args.write_expectations}")
+        else:
+            print("the run was interrupted: expectations not written", file=sys.stderr)
     if not complete:
         return ExitCode.INTERRUPTED
+    if "expectations" in recorded:
+        suite_ids = [case_id(path, root) for path in discover(root)]
+        try:
+            comparison = expectations.compare(recorded["expectations"], results, suite_ids)
+        except expectations.ExpectationsError as exc:
+            print(exc, file=sys.stderr)
+            return ExitCode.EXPECTATIONS_ERROR
+        print("\n".join(expectations.lines(comparison)))
+        return ExitCode.OK if comparison.ok else ExitCode.FAILED
     return ExitCode.OK if results.ok else ExitCode.FAILED
 
 
@@ -280,7 +321,18 @@ def report_command(argv: Sequence[str]) -> int:
     p.add_argument("results", type=Path, nargs="+", metavar="RESULTS")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
     p.add_argument("--command", default="", help="the command line to name in the report")
+    p.add_argument("--expectations", type=Path, nargs="*", default=[], metavar="FILE",
+                   help="expectation files whose reasons explain the failures of their loader")
     args = p.parse_args(argv)
+    reasons = {}
+    for path in args.expectations:
+        try:
+            known_failures = expectations.load(path)
+        except expectations.ExpectationsError as exc:
+            print(exc, file=sys.stderr)
+            return ExitCode.EXPECTATIONS_ERROR
+        reasons[(known_failures.loader, known_failures.spec)] = {
+            case: entry.reason for case, entry in known_failures.entries.items()}
     runs = []
     for path in args.results:
         try:
@@ -288,7 +340,7 @@ def report_command(argv: Sequence[str]) -> int:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"runner.py report: {path}: not a results file ({exc})", file=sys.stderr)
             return ExitCode.USAGE_ERROR
-    text = render(runs, args.command)
+    text = render(runs, args.command, reasons)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

@@ -13,3 +13,4 @@ class ExitCode(enum.IntEnum):
     USAGE_ERROR = 4  # bad command line, or a loader that cannot be set up
     NO_CASES = 5  # the selection matched no case
     CASE_ERROR = 6  # one or more case files are malformed; nothing was run
+    EXPECTATIONS_ERROR = 7  # the expectations file is malformed or is for another loader/spec

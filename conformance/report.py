@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import Clause, catalogue
@@ -80,14 +80,16 @@ def _not_judged() -> list[str]:
     return lines
 
 
-def _failures(run: Results) -> list[str]:
+def _failures(run: Results, reasons: Mapping[str, str]) -> list[str]:
     shown = [v for v in run.verdicts if v.outcome in BAD or v.outcome is Outcome.WARN]
     if not shown:
         return ["Every applicable case passed."]
-    lines = ["| case | clauses | outcome | message |", "| --- | --- | --- | --- |"]
+    lines = ["| case | clauses | outcome | what happened | why |",
+             "| --- | --- | --- | --- | --- |"]
     for v in shown:
+        reason = _escape(reasons.get(v.case, "")) or "(no reason recorded)"
         lines.append(f"| `{v.case}` | {', '.join(v.clauses)} | {v.outcome.value} | "
-                     f"{_escape(v.message)} |")
+                     f"{_escape(v.message)} | {reason} |")
     return lines
 
 
@@ -113,9 +115,12 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
     return lines
 
 
-def render(runs: Iterable[Results], command: str = "") -> str:
-    """The whole REPORT.md for these runs (mutant runs become the kill matrix)."""
+def render(runs: Iterable[Results], command: str = "",
+           reasons: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> str:
+    """The whole REPORT.md for these runs (mutant runs become the kill matrix); `reasons`
+    maps (loader, spec) to case id -> why it fails, from expectation files."""
     runs = list(runs)
+    reasons = reasons or {}
     loaders = [r for r in runs if not r.loader.startswith((MUTANT_PREFIX, VARIANT_PREFIX))]
     mutants = [r for r in runs if r.loader.startswith(MUTANT_PREFIX)]
     variants = [r for r in runs if r.loader.startswith(VARIANT_PREFIX)]
@@ -136,7 +141,8 @@ def render(runs: Iterable[Results], command: str = "") -> str:
                 "Every clause a running program can check against a loader.", ""]
         out += _clause_matrix(loaders) + [""]
         for run in loaders:
-            out += [f"## {_label(run)}: failures and warnings", ""] + _failures(run) + [""]
+            out += [f"## {_label(run)}: failures and warnings", ""]
+            out += _failures(run, reasons.get((run.loader, run.spec), {})) + [""]
     out += ["## Clauses no case judges", "",
             "These bind module authors or this suite, or only permit: breaking them is no "
             "loader failure, so the suite keeps to them instead (see the suite lint).", ""]

@@ -137,7 +137,7 @@ def _check_nodes(path: Path, root: yaml.Node, anchored: set[int],
         node, where = queue.popleft()
         if id(node) in seen or id(node) in anchored:
             raise error_class(path, node.start_mark.line + 1, field_name(where),
-                            "YAML anchors and aliases are not allowed in case files")
+                            "YAML anchors and aliases are not allowed")
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             keys: set[str] = set()

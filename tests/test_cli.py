@@ -144,3 +144,41 @@ def test_exec_bad_root_is_a_usage_error(repo, tmp_path):
     proc = exec_tree(repo, tmp_path / "nowhere", "program")
     assert proc.returncode == ExitCode.USAGE_ERROR
     assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_expectations_gate_a_run_end_to_end(tmp_path, capsys):
+    """Record a loader's failures, pass against them, fail on any change."""
+    import xml.etree.ElementTree as ET
+
+    import yaml
+
+    known = tmp_path / "known.yaml"
+    args = ["--loader", "mutant:no-cache"]
+    assert main(args + ["--write-expectations", str(known)]) == ExitCode.FAILED
+    recorded = yaml.safe_load(known.read_text())
+    assert recorded["loader"] == "mutant:no-cache" and recorded["spec"] == "1.1.1"
+    assert "require/singleton" in recorded["failures"]
+
+    junit = tmp_path / "junit.xml"
+    assert main(args + ["--expectations", str(known), "--junit", str(junit)]) == ExitCode.OK
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert int(suite.get("failures")) + int(suite.get("errors")) == len(recorded["failures"])
+
+    capsys.readouterr()
+    fewer = dict(recorded, failures=dict(recorded["failures"]))
+    del fewer["failures"]["require/singleton"]
+    known.write_text(yaml.safe_dump(fewer))
+    assert main(args + ["--expectations", str(known)]) == ExitCode.FAILED
+    assert "NEW FAIL require/singleton" in capsys.readouterr().out
+
+    stale = dict(recorded, failures=dict(recorded["failures"], **{
+        "require/no-such-case": {"outcome": "fail", "reason": "gone"}}))
+    known.write_text(yaml.safe_dump(stale))
+    assert main(args + ["--expectations", str(known)]) == ExitCode.FAILED
+    assert "UNKNOWN CASE require/no-such-case" in capsys.readouterr().out
+
+    known.write_text(yaml.safe_dump(recorded))
+    assert main(["--expectations", str(known)]) == ExitCode.EXPECTATIONS_ERROR  # not reference's
+    assert "known.yaml:" in capsys.readouterr().err
+    assert main(args + ["-k", "cycles", "--write-expectations", str(known)]) == \
+        ExitCode.USAGE_ERROR

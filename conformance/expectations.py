@@ -1,0 +1,309 @@
+"""Expectation files: a loader's known failures, so that CI fails only when a verdict changes."""
+
+from __future__ import annotations
+
+import os
+import re
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Collection, Mapping
+
+import yaml
+
+from conformance import SPEC_VERSIONS
+from conformance.outcomes import Outcome, Verdict
+from conformance.results import Results
+from conformance.yamlfile import Document, YamlError, field_name, read_document
+
+#: An expectations file larger than this is refused unread.
+MAX_BYTES = 1 << 20
+#: The outcomes an expectations file records: everything that is neither a pass nor a skip.
+RECORDED = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
+TOP_KEYS = ("loader", "spec", "failures")
+ENTRY_KEYS = ("outcome", "reason")
+_RECORDED_NAMES = ", ".join(o.value for o in RECORDED)
+
+
+class ExpectationsError(YamlError):
+    """An expectations file that cannot be used; str() is one line: file, line, field, problem."""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One recorded known failure: the case, how it ends against the loader, and why."""
+
+    case: str
+    outcome: Outcome
+    reason: str
+    #: The line of the entry in its file (None when built by hand); not part of equality.
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """The known failures of one loader under one spec version, as read from one file."""
+
+    path: Path
+    loader: str
+    spec: str
+    entries: Mapping[str, Expectation]
+    #: Lines of the `loader` and `spec` fields, for errors found when comparing.
+    loader_line: int | None = field(default=None, compare=False)
+    spec_line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A run set against an expectations file."""
+
+    #: Case ids that ended as recorded.
+    expected: tuple[str, ...]
+    #: Verdicts with a recorded outcome (fail, error, timeout, warn) that no entry records.
+    new: tuple[Verdict, ...]
+    #: Recorded cases that ended with another non-passing outcome.
+    changed: tuple[tuple[Expectation, Verdict], ...]
+    #: Recorded cases that passed or were not applicable: the expectations are out of date.
+    fixed: tuple[tuple[Expectation, Verdict], ...]
+    #: Entries whose case id is not in the suite at all: stale or misspelt.
+    unknown: tuple[Expectation, ...]
+    #: The expectations file compared against.
+    path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.new or self.changed or self.fixed or self.unknown)
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+def _scalar_text(doc: Document, key: str) -> str | None:
+    """The source text of a top-level scalar value, as written (1.10 stays 1.10)."""
+    if isinstance(doc.root, yaml.MappingNode):
+        for key_node, value_node in doc.root.value:
+            if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value
+    return None
+
+
+def _check_keys(doc: Document, where: list[str], data: dict, allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise doc.error(where + [str(key)], f"unknown key (allowed: {', '.join(allowed)})",
+                            key=True)
+
+
+def _entry(doc: Document, case: Any, value: Any) -> Expectation:
+    where = ["failures", str(case)]
+    if not isinstance(case, str) or not case.strip():
+        raise doc.error(where, "a case id is a non-empty string such as module/id-main-program",
+                        key=True)
+    if not isinstance(value, dict):
+        raise doc.error(where, f"an entry is a mapping with outcome ({_RECORDED_NAMES}) "
+                        "and reason")
+    _check_keys(doc, where, value, ENTRY_KEYS)
+    if "outcome" not in value:  # shown on the entry's line: the key that lacks it
+        raise ExpectationsError(doc.path, doc.line(where, key=True),
+                                field_name(where + ["outcome"]),
+                                f"missing; one of {_RECORDED_NAMES}")
+    outcome = value["outcome"]
+    if outcome in (Outcome.PASS.value, Outcome.SKIP.value):
+        raise doc.error(where + ["outcome"], f"{outcome!r} is no failure: remove the entry "
+                        f"(an entry records one of {_RECORDED_NAMES})")
+    if outcome not in [o.value for o in RECORDED]:
+        raise doc.error(where + ["outcome"], f"{outcome!r} is not one of {_RECORDED_NAMES}")
+    reason = value.get("reason", "")
+    if not isinstance(reason, str):
+        raise doc.error(where + ["reason"], "must be a string (quote it, or leave the key out)")
+    return Expectation(case, Outcome(outcome), reason, doc.line(where, key=True))
+
+
+def load(path: Path | str) -> Expectations:
+    """Read and validate an expectations file; raises ExpectationsError with file, line, field."""
+    path = Path(path)
+    doc = read_document(path, MAX_BYTES, ExpectationsError)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise ExpectationsError(path, doc.line([]), "",
+                                "an expectations file holds a mapping (loader, spec, failures)")
+    _check_keys(doc, [], data, TOP_KEYS)
+    for key in TOP_KEYS:
+        if key not in data:
+            raise doc.error([key], f"missing (an expectations file has {', '.join(TOP_KEYS)})")
+    loader = data["loader"]
+    if not isinstance(loader, str) or not loader.strip():
+        raise doc.error(["loader"], "must be the loader's name as in the results, a non-empty "
+                        "string")
+    spec = data["spec"]
+    if spec not in SPEC_VERSIONS:
+        versions = ", ".join(repr(v) for v in SPEC_VERSIONS)
+        problem = f"{spec!r} is not one of {versions}"
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            text = _scalar_text(doc, "spec") or str(spec)
+            problem = f"{text} is read as a number, not one of {versions}; quote it: " \
+                      f"spec: \"{text}\""
+        raise doc.error(["spec"], problem)
+    failures = data["failures"]
+    if failures is None:
+        failures = {}
+    if not isinstance(failures, dict):
+        raise doc.error(["failures"], "must be a mapping of case id -> outcome and reason "
+                        "({} for none)")
+    entries = {}
+    for case, value in failures.items():
+        entry = _entry(doc, case, value)
+        entries[entry.case] = entry
+    return Expectations(path, loader, spec, types.MappingProxyType(entries),
+                        doc.line(["loader"]), doc.line(["spec"]))
+
+
+# Comparing -------------------------------------------------------------------------------------
+
+def compare(expectations: Expectations, results: Results,
+            suite_ids: Collection[str]) -> Comparison:
+    """Set a run against its expectations. suite_ids: every case id of the suite, whether or
+    not it ran (a -k run ignores entries it did not select; an id in no case file is unknown).
+    Raises ExpectationsError when the file is for another loader or spec version."""
+    if expectations.loader != results.loader:
+        raise ExpectationsError(expectations.path, expectations.loader_line, "loader",
+                                f"the expectations are for loader {expectations.loader!r}, "
+                                f"the results are from {results.loader!r}")
+    if expectations.spec != results.spec:
+        raise ExpectationsError(expectations.path, expectations.spec_line, "spec",
+                                f"the expectations are for Modules/{expectations.spec}, "
+                                f"the run targeted Modules/{results.spec}")
+    entries = expectations.entries
+    expected: list[str] = []
+    new: list[Verdict] = []
+    changed: list[tuple[Expectation, Verdict]] = []
+    fixed: list[tuple[Expectation, Verdict]] = []
+    for verdict in results.verdicts:
+        entry = entries.get(verdict.case)
+        if verdict.outcome in RECORDED:
+            if entry is None:
+                new.append(verdict)
+            elif entry.outcome is verdict.outcome:
+                expected.append(verdict.case)
+            else:
+                changed.append((entry, verdict))
+        elif entry is not None:
+            fixed.append((entry, verdict))
+    known = set(suite_ids) | {v.case for v in results.verdicts}
+    unknown = [entry for case, entry in entries.items() if case not in known]
+    return Comparison(tuple(expected), tuple(new), tuple(changed), tuple(fixed), tuple(unknown),
+                      expectations.path)
+
+
+def _one_line(text: str) -> str:
+    """Escape control characters, so that a loader's message cannot break the line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def lines(comparison: Comparison) -> list[str]:
+    """What the terminal shows: one line per problem, then a summary line."""
+    out = []
+    for v in comparison.new:
+        out.append(f"NEW {v.outcome.value.upper()} {v.case}: {_one_line(v.message)}")
+    for entry, v in comparison.changed:
+        out.append(f"CHANGED {v.case}: recorded {entry.outcome.value}, now {v.outcome.value}: "
+                   f"{_one_line(v.message)}")
+    for entry, v in comparison.fixed:
+        now = "" if v.outcome is Outcome.PASS else ", now not applicable"
+        out.append(f"UNEXPECTED PASS {v.case}: recorded {entry.outcome.value}{now} "
+                   "(update the expectations)")
+    for entry in comparison.unknown:
+        where = _display(comparison.path) if comparison.path else "the expectations"
+        where += f":{entry.line}" if entry.line else ""
+        out.append(f"UNKNOWN CASE {_one_line(entry.case)} in {where}: no such case in the suite")
+    out.append("expectations: "
+               + _plural(len(comparison.expected), "known failure", "known failures")
+               + f" as recorded, {len(comparison.new)} new, {len(comparison.changed)} changed, "
+               + _plural(len(comparison.fixed), "unexpected pass", "unexpected passes") + ", "
+               + _plural(len(comparison.unknown), "unknown entry", "unknown entries"))
+    return out
+
+
+# Writing ---------------------------------------------------------------------------------------
+
+class _Quoted(str):
+    """A string always written double-quoted (the spec version, so YAML never reads a number)."""
+
+
+class _Block(str):
+    """A string of several lines, written as a literal block where YAML allows it."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Quoted, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", str(s), style='"'))
+# PyYAML falls back to a quoted style by itself when a literal block cannot hold the text
+# (trailing spaces, control characters), so every string survives the round trip.
+_Dumper.add_representer(
+    _Block, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", str(s), style="|"))
+
+
+def _text(value: str) -> str:
+    return _Block(value) if "\n" in value.strip("\n") else value
+
+
+def _space_entries(body: str) -> str:
+    """A blank line between the entries of failures, for the eye; kept only if the document
+    still reads the same (it always does: entry keys are the only lines indented by two)."""
+    head, sep, entries = body.partition("\nfailures:\n")
+    if not sep:  # failures: {}
+        return body
+    spaced = head + sep + re.sub(r"\n(?=  [^ \n])", "\n\n", entries)
+    return spaced if yaml.safe_load(spaced) == yaml.safe_load(body) else body
+
+
+def dump(results: Results, previous: Expectations | None = None) -> str:
+    """The expectations file recording every case of results that did not pass (fail, error,
+    timeout, warn), sorted by case id. A reason in previous is kept while its case ends the
+    same way (and the file is for the same loader); otherwise the verdict's message is."""
+    kept = previous.entries if previous is not None and previous.loader == results.loader \
+        else {}
+    failures: dict[str, dict[str, str]] = {}
+    for v in sorted((v for v in results.verdicts if v.outcome in RECORDED),
+                    key=lambda v: v.case):
+        old = kept.get(v.case)
+        reason = old.reason if old is not None and old.outcome is v.outcome and old.reason \
+            else v.message
+        failures[v.case] = {"outcome": v.outcome.value, "reason": _text(reason)}
+    document = {"loader": results.loader, "spec": _Quoted(results.spec), "failures": failures}
+    body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
+    body = _space_entries(body)
+    ran = _plural(len(results.verdicts), "case", "cases")
+    header = [
+        f"# Known failures of the loader {_one_line(results.loader)} against commonjs-conformance "
+        f"{_one_line(results.suite)}, Modules/{_one_line(results.spec)}.",
+        f"# Written by --write-expectations from a run of {ran}"
+        + ("" if results.complete else " that was interrupted") + ".",
+        "# A run checked against this file fails only when a case ends otherwise than",
+        "# recorded here. Edit the reasons freely: rewriting the file keeps a reason as long as",
+        "# its case ends the same way.",
+        "# outcome: fail | error | timeout | warn",
+    ]
+    return "\n".join(header) + "\n" + body
+
+
+def write(path: Path, text: str) -> None:
+    """Write an expectations file atomically (a reader never sees half a file)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
