@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
@@ -60,6 +61,21 @@ def write_tree(root: Path, modules: Mapping[str, str]) -> None:
             raise ValueError(f"module id {module_id!r} would be written outside {base}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source, encoding="utf-8")
+
+
+def write_case_tree(base: Path, modules: Mapping[str, str]) -> Path:
+    """Write the modules at BASE/outer/root and return that root.
+
+    Copies of the same modules stand one and two levels above the root, so that a loader which
+    climbs out of its module tree (`../x` from the root) finds a module there and fails the
+    cases that expect require to throw, whatever the machine holds around its temporary
+    directory.
+    """
+    root = base / "outer" / "root"
+    write_tree(root, modules)
+    write_tree(base / "outer", modules)
+    write_tree(base, modules)
+    return root
 
 
 class _Reader(threading.Thread):
@@ -141,6 +157,22 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
                      if proc.returncode or notes else "")
 
 
+def _placeholders(execution: Execution, base: Path) -> Execution:
+    """The run's output with its temporary directory written as {root}, so that messages,
+    results and reports are the same from run to run."""
+    spots = ((str(base / "outer" / "root"), "{root}"), (str(base / "outer"), "{root}/.."),
+             (str(base), "{root}/../.."))
+
+    def clean(text: str) -> str:
+        for path, placeholder in spots:
+            text = text.replace(path, placeholder)
+        return text
+
+    return dataclasses.replace(execution, stdout=clean(execution.stdout),
+                               stderr=clean(execution.stderr),
+                               diagnostic=clean(execution.diagnostic))
+
+
 class CommandLoader:
     """A loader that is an external command, given as a template with {root}, {main}, {main_file}."""
 
@@ -167,11 +199,12 @@ class CommandLoader:
         return " ".join((["env"] + env if env else []) + [shlex.quote(a) for a in argv])
 
     def run(self, program: Program) -> Execution:
-        root = Path(tempfile.mkdtemp(prefix="cjs-conformance-"))
+        base = Path(tempfile.mkdtemp(prefix="cjs-conformance-"))
         try:
-            write_tree(root, program.modules)
+            root = write_case_tree(base, program.modules)
             argv, env = self.command_for(root, program.main)
             # Run where the suite was started, so that relative paths in the template work.
-            return run_command(argv, Path.cwd(), env, program.timeout)
+            execution = run_command(argv, Path.cwd(), env, program.timeout)
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(base, ignore_errors=True)
+        return _placeholders(execution, base)

@@ -32,9 +32,11 @@ def test_placeholders_are_substituted_per_argument_and_the_tree_is_written():
     assert execution.stdout == "program P AB True\n"
 
 
-def test_the_directory_is_removed_afterwards():
-    execution = fake("import sys; print(sys.argv[1])").run(program())
-    assert not os.path.exists(execution.stdout.strip())
+def test_the_directory_is_removed_afterwards(tmp_path):
+    where = tmp_path / "root.txt"
+    fake(f"import sys; open({str(where)!r}, 'w').write(sys.argv[1])").run(program())
+    root = where.read_text()
+    assert root.endswith("/outer/root") and not os.path.exists(root.rsplit("/", 2)[0])
 
 
 def test_env_values_take_placeholders():
@@ -111,3 +113,19 @@ def test_write_tree_refuses_ids_that_could_escape(tmp_path, bad):
     with pytest.raises(ValueError):
         write_tree(root, {bad: "x"})
     assert list(tmp_path.iterdir()) == [root] and list(root.iterdir()) == []
+
+
+def test_a_loader_climbing_out_of_its_tree_finds_decoys_not_the_machine(tmp_path):
+    """'../x' from the root must throw; a loader that resolves it against the parent directory
+    finds a copy of the case's modules there, whatever is around the temporary directory."""
+    script = ("import sys, pathlib; root = pathlib.Path(sys.argv[1]);"
+              "print((root.parent / 'x.js').read_text(), (root.parent.parent / 'x.js').exists())")
+    execution = fake(script).run(program({"program": "p", "x": "X"}))
+    assert execution.stdout == "X True\n"
+
+
+def test_the_temporary_directory_reads_as_root_placeholder():
+    execution = fake("import sys; print(sys.argv[1] + '/a.js', 'file://' + sys.argv[1]);"
+                     "sys.stderr.write(sys.argv[1] + '/../x.js')").run(program())
+    assert execution.stdout == "{root}/a.js file://{root}\n"
+    assert execution.stderr == "{root}/../x.js"

@@ -1,0 +1,45 @@
+"""Node and Rhino, certified against the expectation files the project ships."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conformance.loaders import LoaderError, resolve
+
+LOADERS = ["node", "rhino", "rhino-sandbox"]
+
+
+def require_installed(name):
+    """Skip, saying so, where the loader's command is not on this machine."""
+    try:
+        resolve(name)
+    except LoaderError as exc:
+        pytest.skip(str(exc))
+
+
+def run(repo, *args):
+    return subprocess.run([sys.executable, "runner.py", *args], cwd=repo, capture_output=True,
+                          text=True, timeout=1200)
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_loader_matches_its_expectations(repo, name):
+    require_installed(name)
+    proc = run(repo, "--loader", name, "--expectations", f"expectations/{name}.yaml")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "0 new, 0 changed, 0 unexpected passes, 0 unknown entries" in proc.stdout
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_removing_an_entry_makes_the_run_fail(repo, tmp_path, name):
+    require_installed(name)
+    recorded = yaml.safe_load((repo / "expectations" / f"{name}.yaml").read_text())
+    case = sorted(recorded["failures"])[0]
+    del recorded["failures"][case]
+    fewer = tmp_path / f"{name}.yaml"
+    fewer.write_text(yaml.safe_dump(recorded))
+    proc = run(repo, "--loader", name, "-k", case, "--expectations", str(fewer))
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert "NEW " in proc.stdout and case in proc.stdout
