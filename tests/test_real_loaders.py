@@ -43,3 +43,10 @@ def test_removing_an_entry_makes_the_run_fail(repo, tmp_path, name):
     proc = run(repo, "--loader", name, "-k", case, "--expectations", str(fewer))
     assert proc.returncode == 1, proc.stdout[-3000:]
     assert "NEW " in proc.stdout and case in proc.stdout
+
+
+def test_node_given_only_as_a_template_is_certified_like_the_profile(repo):
+    require_installed("node")
+    proc = run(repo, "--loader-cmd", "node {main_file}", "--env", "NODE_PATH={root}",
+               "--loader-name", "node", "--expectations", "expectations/node.yaml")
+    assert proc.returncode == 0, proc.stdout[-4000:]
