@@ -43,6 +43,10 @@ class Execution:
     seconds: float = 0.0
     #: A diagnostic from the adapter itself (command line, signal, reason it could not start).
     diagnostic: str = ""
+    #: Output beyond the adapter's limit was dropped.
+    truncated: bool = False
+    #: The loader closed its stdout while it went on running.
+    stdout_closed: bool = False
 
 
 @dataclass(frozen=True)

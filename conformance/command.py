@@ -21,6 +21,8 @@ from conformance.adapter import Declaration, Ending, Execution, Program
 OUTPUT_LIMIT = 4 << 20
 #: Seconds to wait for the output pipes to close once the process group is gone.
 DRAIN_SECONDS = 5.0
+#: A stdout that reached its end this many seconds before the loader did was closed early.
+CLOSED_EARLY = 0.2
 PLACEHOLDERS = ("root", "main", "main_file")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _MODULE_ID = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(/[A-Za-z_$][A-Za-z0-9_$]*)*")
@@ -87,6 +89,8 @@ class _Reader(threading.Thread):
         self.limit = limit
         self.kept = bytearray()
         self.dropped = 0
+        #: When the pipe reached its end (perf_counter), or None while it is open.
+        self.closed_at: float | None = None
 
     def run(self) -> None:
         try:
@@ -96,6 +100,7 @@ class _Reader(threading.Thread):
                 self.dropped += max(0, len(chunk) - room)
         except (OSError, ValueError):
             pass
+        self.closed_at = time.perf_counter()
 
     def text(self) -> str:
         return self.kept.decode("utf-8", errors="replace")
@@ -137,6 +142,7 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
+        exited_at = time.perf_counter()
         _kill_group(proc.pid)  # also the children a finished command left behind
         proc.wait()
     for reader in readers:
@@ -145,16 +151,22 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
     out, err = readers
     notes = [f"{name}: {r.dropped} bytes beyond {output_limit} were dropped"
              for name, r in (("stdout", out), ("stderr", err)) if r.dropped]
+    closed_early = out.closed_at is not None and out.closed_at < exited_at - CLOSED_EARLY
+    if closed_early:
+        notes.append(f"stdout was closed {exited_at - out.closed_at:.1f} s before the loader "
+                     "ended")
+    flags = {"truncated": bool(out.dropped), "stdout_closed": closed_early}
     if timed_out:
         return Execution(out.text(), err.text(), Ending.TIMED_OUT, None, seconds,
-                         "; ".join([f"killed after {timeout:g} s; command: {command}"] + notes))
+                         "; ".join([f"killed after {timeout:g} s; command: {command}"] + notes),
+                         **flags)
     if proc.returncode < 0:
         return Execution(out.text(), err.text(), Ending.CRASHED, None, seconds,
                          "; ".join([f"killed by {_signal_name(-proc.returncode)}; "
-                                    f"command: {command}"] + notes))
+                                    f"command: {command}"] + notes), **flags)
     return Execution(out.text(), err.text(), Ending.EXITED, proc.returncode, seconds,
                      "; ".join([f"exit status {proc.returncode}; command: {command}"] + notes)
-                     if proc.returncode or notes else "")
+                     if proc.returncode or notes else "", **flags)
 
 
 def _placeholders(execution: Execution, base: Path) -> Execution:

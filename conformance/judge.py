@@ -8,8 +8,8 @@ from conformance.clauses import catalogue
 from conformance.harness import read
 from conformance.outcomes import Outcome, Verdict
 
-#: How many lines of stderr a verdict keeps.
-STDERR_TAIL = 10
+#: How many of the last lines of stdout and of stderr a verdict keeps.
+TAIL = 10
 
 
 def _first_line(text: str) -> str:
@@ -24,48 +24,78 @@ def _should_only(case: Case, spec: str) -> bool:
     return all(clauses[c].level_in(spec) == "SHOULD" for c in case.clauses)
 
 
-def judge(case: Case, execution: Execution, spec: str) -> Verdict:
-    """Decide the outcome of `case` from what the loader printed and how the run ended."""
+def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -> Verdict:
+    """Decide the outcome of `case` from what the loader printed and how the run ended.
 
-    def verdict(outcome: Outcome, message: str, details: tuple[str, ...] = ()) -> Verdict:
-        tail = tuple(execution.stderr.splitlines()[-STDERR_TAIL:])
-        extra = tuple(line for line in (execution.diagnostic,) if line)
+    `key` is the one written into this run's harness; with it, a DONE line whose check does not
+    match (PASS lines printed by something other than this run's harness) is an error.
+    """
+
+    def verdict(outcome: Outcome, kind: str, message: str,
+                details: tuple[str, ...] = ()) -> Verdict:
+        extra: tuple[str, ...] = ()
+        if outcome not in (Outcome.PASS, Outcome.SKIP):
+            extra = tuple(f"stdout: {line}" for line in execution.stdout.splitlines()[-TAIL:])
+            extra += tuple(f"stderr: {line}" for line in execution.stderr.splitlines()[-TAIL:])
+            extra += tuple(line for line in (execution.diagnostic,) if line)
         return Verdict(case.id, case.clauses, outcome, message, execution.seconds,
-                       details + tuple(f"stderr: {line}" for line in tail) + extra)
+                       details + extra, kind)
 
     if execution.ending is Ending.TIMED_OUT:
-        return verdict(Outcome.TIMEOUT, f"no result within the time limit ({execution.diagnostic})"
-                       if execution.diagnostic else "no result within the time limit")
-    if execution.ending in (Ending.CRASHED, Ending.UNAVAILABLE):
-        word = "crashed" if execution.ending is Ending.CRASHED else "could not be started"
-        return verdict(Outcome.ERROR, f"the loader {word}: {_first_line(execution.diagnostic)}")
+        return verdict(Outcome.TIMEOUT, "timeout", "no result within the time limit"
+                       + (f" ({_first_line(execution.diagnostic)})" if execution.diagnostic
+                          else ""))
+    if execution.ending is Ending.UNAVAILABLE:
+        return verdict(Outcome.ERROR, "loader-unavailable",
+                       f"the loader could not be started: {_first_line(execution.diagnostic)}")
+    if execution.ending is Ending.CRASHED:
+        return verdict(Outcome.ERROR, "loader-crashed",
+                       f"the loader crashed: {_first_line(execution.diagnostic)}")
 
     transcript = read(execution.stdout)
     lacking = sorted(f for f in case.needs if transcript.features.get(f) is False)
     if lacking:
-        return verdict(Outcome.SKIP, "not applicable: the loader has no " + ", ".join(lacking))
+        return verdict(Outcome.SKIP, "not-applicable",
+                       "not applicable: the loader has no " + ", ".join(lacking))
+    if execution.truncated and transcript.done is None:
+        return verdict(Outcome.ERROR, "output-limit",
+                       "the loader printed more than the output limit, and the end marker was "
+                       "not within it")
     if transcript.problems:
-        return verdict(Outcome.ERROR, "the output breaks the harness protocol: "
-                       + "; ".join(transcript.problems))
+        return verdict(Outcome.ERROR, "protocol-violation",
+                       "the output breaks the harness protocol: " + "; ".join(transcript.problems))
+    if key is not None and transcript.done is not None and not transcript.checks_out(key):
+        return verdict(Outcome.ERROR, "protocol-violation",
+                       "the DONE line's check does not match this run: the PASS/FAIL lines were "
+                       "not all printed by this run's harness")
     failures = transcript.failures
     if failures:
         first = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        outcome = Outcome.WARN if _should_only(case, spec) else Outcome.FAIL
         details = tuple(f"FAIL {a.number} {a.message}" for a in failures)
-        return verdict(outcome, f"assertion {first.number} failed: {first.message}{more}", details)
+        if _should_only(case, spec):
+            return verdict(Outcome.WARN, "should-breached",
+                           f"assertion {first.number} failed: {first.message}{more}", details)
+        return verdict(Outcome.FAIL, "assertion-failed",
+                       f"assertion {first.number} failed: {first.message}{more}", details)
     if execution.exit_code != 0:
         error = _first_line(execution.stderr) or f"exit status {execution.exit_code}"
-        return verdict(Outcome.FAIL, f"uncaught error after {len(transcript.assertions)} "
-                       f"assertion(s): {error}")
+        return verdict(Outcome.FAIL, "uncaught-error", f"uncaught error after "
+                       f"{len(transcript.assertions)} assertion(s): {error}")
     if transcript.inapplicable is not None:
-        return verdict(Outcome.SKIP, f"not applicable: {transcript.inapplicable}")
-    if case.needs and not transcript.features:
-        return verdict(Outcome.ERROR, "the case needs optional features but its program never "
-                       "called start(require) to report them")
+        return verdict(Outcome.SKIP, "not-applicable", f"not applicable: {transcript.inapplicable}")
+    if case.needs and not transcript.features and transcript.from_harness:
+        return verdict(Outcome.ERROR, "protocol-violation", "the case needs optional features "
+                       "but its program never called start(require) to report them")
     if transcript.done is None:
-        return verdict(Outcome.FAIL, f"the program stopped before done(), after "
+        if not transcript.from_harness:
+            return verdict(Outcome.FAIL, "no-harness-output", "the loader exited normally but "
+                           "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE line)")
+        if execution.stdout_closed:
+            return verdict(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
+                           f"the end marker, after {len(transcript.assertions)} assertion(s)")
+        return verdict(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
                        f"{len(transcript.assertions)} assertion(s)")
     if not transcript.assertions:
-        return verdict(Outcome.FAIL, "no assertion ran")
-    return verdict(Outcome.PASS, f"{len(transcript.assertions)} assertion(s) held")
+        return verdict(Outcome.FAIL, "no-assertions", "no assertion ran")
+    return verdict(Outcome.PASS, "", f"{len(transcript.assertions)} assertion(s) held")

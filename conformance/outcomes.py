@@ -31,5 +31,11 @@ class Verdict:
     outcome: Outcome
     message: str
     seconds: float
-    #: Supporting lines: failed assertions, the tail of stderr, the adapter's diagnostic.
+    #: Supporting lines: failed assertions, the tails of stdout and stderr, the adapter's
+    #: diagnostic (command line, exit status or signal).
     details: tuple[str, ...] = ()
+    #: The named cause, for machines: assertion-failed, uncaught-error, stopped-early,
+    #: stdout-closed, no-harness-output, no-assertions, timeout, loader-unavailable,
+    #: loader-crashed, output-limit, protocol-violation, should-breached, not-applicable;
+    #: empty for a pass.
+    kind: str = ""

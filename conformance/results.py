@@ -48,6 +48,7 @@ def to_json(results: Results) -> dict[str, Any]:
                 "id": v.case,
                 "clauses": list(v.clauses),
                 "outcome": v.outcome.value,
+                "kind": v.kind,
                 "message": v.message,
                 "seconds": round(v.seconds, 6),
                 "details": list(v.details),
@@ -60,7 +61,7 @@ def to_json(results: Results) -> dict[str, Any]:
 def from_json(data: dict[str, Any]) -> Results:
     verdicts = tuple(
         Verdict(c["id"], tuple(c["clauses"]), Outcome(c["outcome"]), c["message"],
-                c["seconds"], tuple(c.get("details", ())))
+                c["seconds"], tuple(c.get("details", ())), c.get("kind", ""))
         for c in data["cases"]
     )
     return Results(data["suite"], data["loader"], data["spec"], data["sandbox"], verdicts,

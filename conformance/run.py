@@ -7,7 +7,7 @@ from typing import Callable, Iterable, Iterator
 
 from conformance.adapter import Ending, Execution, Loader, Program
 from conformance.case import Case
-from conformance.harness import HARNESS_ID, source
+from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
 from conformance.outcomes import Outcome, Verdict
 
@@ -30,10 +30,11 @@ def not_applicable(case: Case, loader: Loader, spec: str) -> str | None:
     return None
 
 
-def prepare(case: Case, timeout: float = DEFAULT_TIMEOUT) -> Program:
-    """The Program a loader receives for `case`: its modules plus the harness helper."""
+def prepare(case: Case, timeout: float = DEFAULT_TIMEOUT, key: str = KEY_PLACEHOLDER) -> Program:
+    """The Program a loader receives for `case`: its modules plus the harness helper, which
+    carries `key` for its DONE check."""
     modules = dict(case.modules)
-    modules[HARNESS_ID] = source()
+    modules[HARNESS_ID] = source(key)
     return Program(name=case.id, modules=modules, main=case.main, timeout=timeout)
 
 
@@ -41,8 +42,9 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
     """Run one case and judge it; a loader that raises is an error, never a crash of the run."""
     reason = not_applicable(case, loader, spec)
     if reason:
-        return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0)
-    program = prepare(case, timeout)
+        return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (), "not-applicable")
+    key = new_key()
+    program = prepare(case, timeout, key)
     started = time.perf_counter()
     try:
         execution = loader.run(program)
@@ -50,7 +52,7 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
         execution = Execution(stdout="", ending=Ending.CRASHED, exit_code=None,
                               seconds=time.perf_counter() - started,
                               diagnostic=f"{loader.name} adapter raised {type(exc).__name__}: {exc}")
-    return judge(case, execution, spec)
+    return judge(case, execution, spec, key)
 
 
 def run_cases(cases: Iterable[Case], loader: Loader, spec: str,

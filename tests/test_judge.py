@@ -99,3 +99,33 @@ def test_program_saying_not_applicable_is_skipped_unless_something_failed():
     assert v.outcome is Outcome.SKIP and "nothing to derive" in v.message
     assert outcome("FAIL 1 a\nSKIP why\nDONE 1\n").outcome is Outcome.FAIL
     assert outcome("SKIP why\n", exit_code=1, stderr="Uncaught x").outcome is Outcome.FAIL
+
+
+def test_done_check_must_match_the_runs_key():
+    from conformance.harness import check
+    good = f"PASS 1 a\nFAIL 2 b\nDONE 2 {check('k', 'PF')}\n"
+    assert judge(make_case(), Execution(stdout=good), "1.1.1", "k").outcome is Outcome.FAIL
+    canned = f"PASS 1 a\nDONE 1 {check('other', 'P')}\n"
+    v = judge(make_case(), Execution(stdout=canned), "1.1.1", "k")
+    assert (v.outcome, v.kind) == (Outcome.ERROR, "protocol-violation")
+    unchecked = judge(make_case(), Execution(stdout="PASS 1 a\nDONE 1\n"), "1.1.1", "k")
+    assert unchecked.kind == "protocol-violation"
+    assert judge(make_case(), Execution(stdout=f"PASS 1 a\nDONE 1 {check('k', 'P')}\n"),
+                 "1.1.1", "k").outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize("stdout, kw, outcome, kind", [
+    ("PASS 1 a\n" + "x" * 100, {"truncated": True}, Outcome.ERROR, "output-limit"),
+    ("PASS 1 a\n", {"stdout_closed": True}, Outcome.FAIL, "stdout-closed"),
+    ("PASS 1 a\n", {}, Outcome.FAIL, "stopped-early"),
+    ("\x00\xff garbage \x1b[31m\n", {}, Outcome.FAIL, "no-harness-output"),
+    ("DONE 0\n", {}, Outcome.FAIL, "no-assertions"),
+    ("PASS 1 a\n", {"exit_code": 1}, Outcome.FAIL, "uncaught-error"),
+    ("", {"ending": Ending.TIMED_OUT, "exit_code": None}, Outcome.TIMEOUT, "timeout"),
+    ("", {"ending": Ending.CRASHED, "exit_code": None}, Outcome.ERROR, "loader-crashed"),
+    ("", {"ending": Ending.UNAVAILABLE, "exit_code": None}, Outcome.ERROR, "loader-unavailable"),
+])
+def test_every_ending_has_a_named_kind(stdout, kw, outcome, kind):
+    v = judge(make_case(), Execution(stdout=stdout, **kw), "1.1.1")
+    assert (v.outcome, v.kind) == (outcome, kind)
+    assert any(line.startswith("stdout: ") for line in v.details) or not stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 from dataclasses import dataclass
 from importlib import resources
 from typing import Mapping
@@ -15,14 +16,38 @@ from conformance.adapter import FEATURES
 HARNESS_ID = "conformanceHarness"
 
 
+#: The text in the helper's source that the runner replaces with a fresh key for each run.
+KEY_PLACEHOLDER = "conformance-run-key"
+
+
 @functools.cache
-def source() -> str:
-    """The helper's JavaScript source."""
-    return resources.files(__name__).joinpath(HARNESS_ID + ".js").read_text("utf-8")
+def _template() -> str:
+    text = resources.files(__name__).joinpath(HARNESS_ID + ".js").read_text("utf-8")
+    assert text.count(KEY_PLACEHOLDER) == 1
+    return text
+
+
+def source(key: str = KEY_PLACEHOLDER) -> str:
+    """The helper's JavaScript source, carrying `key` for its DONE check."""
+    return _template() if key == KEY_PLACEHOLDER else _template().replace(KEY_PLACEHOLDER, key)
+
+
+def new_key() -> str:
+    """A fresh key for one run of a case."""
+    return secrets.token_hex(8)
+
+
+def check(key: str, outcomes: str) -> str:
+    """The DONE line's check: FNV-1a (32 bits) of 'key:' and the P/F sequence, as the helper
+    computes it."""
+    value = 0x811C9DC5
+    for char in f"{key}:{outcomes}":
+        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    return f"{value:08x}"
 
 
 _ASSERTION = re.compile(r"(PASS|FAIL) (\d+)(?: (.*))?")
-_DONE = re.compile(r"DONE (\d+)")
+_DONE = re.compile(r"DONE (\d+)(?: ([0-9a-f]{8}))?")
 _FEATURE = re.compile(r"([\w.]+)=(present|absent)")
 #: Protocol problems a transcript lists before it only counts the rest.
 MAX_PROBLEMS = 3
@@ -46,6 +71,8 @@ class Transcript:
     features: Mapping[str, bool]
     #: The count on the DONE line, or None when the program never reached done().
     done: int | None
+    #: The check on the DONE line (see check()), or None.
+    done_check: str | None
     #: Why the program found the case not applicable (a SKIP line), or None.
     inapplicable: str | None
     #: Ways the output breaks the protocol (numbering gaps, two DONE lines, ...).
@@ -55,12 +82,24 @@ class Transcript:
     def failures(self) -> tuple[Assertion, ...]:
         return tuple(a for a in self.assertions if not a.passed)
 
+    def checks_out(self, key: str) -> bool:
+        """Whether the DONE line's check matches this run's key and the lines printed."""
+        sequence = "".join("P" if a.passed else "F" for a in self.assertions)
+        return self.done_check == check(key, sequence)
+
+    @property
+    def from_harness(self) -> bool:
+        """Whether any line of the harness protocol was printed at all."""
+        return bool(self.assertions or self.features or self.done is not None
+                    or self.inapplicable is not None)
+
 
 def read(stdout: str) -> Transcript:
     """Read a program's stdout into a Transcript."""
     assertions: list[Assertion] = []
     features: dict[str, bool] = {}
     done: int | None = None
+    done_check: str | None = None
     inapplicable: str | None = None
     problems: list[str] = []
     for raw in stdout.splitlines():
@@ -79,6 +118,7 @@ def read(stdout: str) -> Transcript:
             if done is not None:
                 problems.append("DONE printed more than once")
             done = int(match.group(1))
+            done_check = match.group(2)
             if done != len(assertions):
                 problems.append(f"DONE counts {done} assertions but {len(assertions)} were printed")
             continue
@@ -94,4 +134,5 @@ def read(stdout: str) -> Transcript:
                     features[name] = state == "present"
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"and {len(problems) - MAX_PROBLEMS} more"]
-    return Transcript(tuple(assertions), features, done, inapplicable, tuple(problems))
+    return Transcript(tuple(assertions), features, done, done_check, inapplicable,
+                      tuple(problems))

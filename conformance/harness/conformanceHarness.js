@@ -2,10 +2,24 @@
 // Plain ES5 on purpose: an old engine must never fail a case for the harness's sake.
 // It prints one line per event; the runner, not this file, decides what they mean:
 //   FEATURES require.main=present require.paths=absent module.uri=present
-//   PASS <n> <message>      FAIL <n> <message>      SKIP <reason>      DONE <count>
+//   PASS <n> <message>   FAIL <n> <message>   SKIP <reason>   DONE <count> <check>
 var write = (typeof print === 'function') ? print : function (line) { console.log(line); };
 var count = 0;
 var finished = false;
+// The runner writes a fresh key here for every run; DONE carries a check over it and the
+// PASS/FAIL sequence, so lines this run's harness did not print are told apart.
+var RUN_KEY = 'conformance-run-key';
+var trail = RUN_KEY + ':';
+
+// FNV-1a over the string's code units, 32 bits, in ES5 arithmetic; 8 hex digits.
+function check(text) {
+    var hash = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) {
+        hash ^= text.charCodeAt(i);
+        hash = (hash + (hash << 1) + (hash << 4) + (hash << 7) + (hash << 8) + (hash << 24)) >>> 0;
+    }
+    return ('0000000' + hash.toString(16)).slice(-8);
+}
 
 function oneLine(text) {
     return String(text).replace(/\r\n|\r|\n/g, ' ');
@@ -41,6 +55,7 @@ function report(passed, message) {
         passed = false;
         message = 'assertion after done(): ' + message;
     }
+    trail += passed ? 'P' : 'F';
     write((passed ? 'PASS ' : 'FAIL ') + count + ' ' + oneLine(message));
     return passed;
 }
@@ -136,5 +151,5 @@ exports.done = function () {
         return;
     }
     finished = true;
-    write('DONE ' + count);
+    write('DONE ' + count + ' ' + check(trail));
 };

@@ -122,12 +122,13 @@ def execute(js_source: str, tree: _Tree, main: str, sandbox: bool, timeout: floa
     if not report:
         notes.append("reference loader: the output could not be read back")
     if timed_out:
-        return _timed_out(stdout, notes, timeout, started)
+        return _timed_out(stdout, notes, timeout, started, bool(report.get("truncated")))
     uncaught = report.get("error") or uncaught
     stderr = [uncaught] if uncaught else []
     return Execution(stdout=stdout, stderr="".join(line + "\n" for line in stderr + notes),
                      ending=Ending.EXITED, exit_code=1 if uncaught else 0,
-                     seconds=time.perf_counter() - started)
+                     seconds=time.perf_counter() - started,
+                     truncated=bool(report.get("truncated")))
 
 
 def _drain_jobs(context: quickjs.Context, cpu_deadline: float) -> bool:
@@ -151,9 +152,10 @@ def _report(context: quickjs.Context, control: quickjs.Object, memory_limit: int
         return {}
 
 
-def _timed_out(stdout: str, notes: list[str], timeout: float, started: float) -> Execution:
+def _timed_out(stdout: str, notes: list[str], timeout: float, started: float,
+               truncated: bool = False) -> Execution:
     return Execution(stdout=stdout, stderr="".join(line + "\n" for line in notes),
-                     ending=Ending.TIMED_OUT, exit_code=None,
+                     ending=Ending.TIMED_OUT, exit_code=None, truncated=truncated,
                      seconds=time.perf_counter() - started,
                      diagnostic=f"stopped at the CPU time limit of {timeout:g} s")
 
