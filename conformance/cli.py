@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,7 +21,7 @@ from conformance.loaders import LoaderError, from_options, known
 from conformance.outcomes import Outcome, Verdict
 from conformance.clauses import catalogue
 from conformance.report import CAUGHT, case_counts, render
-from conformance.results import Results, read, write
+from conformance.results import Results, Writer, read, write
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
 
@@ -74,7 +77,11 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="time limit per case (default: what the loader declares, else "
                         f"{DEFAULT_TIMEOUT:g})")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON to FILE")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="write the results to FILE as JSON lines, one per case as it finishes")
+    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="cases run at once (default: the number of cores); results and output "
+                        "come in the same order as with -j 1")
     p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML to FILE")
     p.add_argument("--expectations", type=Path, metavar="FILE",
                    help="known failures of this loader: exit 0 when every failure is recorded "
@@ -149,6 +156,13 @@ def run_command(argv: Sequence[str]) -> int:
               file=sys.stderr)
         return ExitCode.NO_CASES
 
+    jobs = args.jobs or os.cpu_count() or 1
+    if jobs < 1:
+        print("runner.py: error: -j takes a positive number", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    planned = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
+                      False, tuple(case.id for case in cases))
+    stream = Writer(args.json, planned) if args.json else None
     progress = Progress(sys.stdout, args.verbose)
     progress.header(loader.name, spec, len(cases), __version__)
     by_id = {case.id: case for case in cases}
@@ -156,17 +170,19 @@ def run_command(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     complete = True
     try:
-        for verdict in run_cases(cases, loader, spec, timeout, progress):
+        for verdict in run_cases(cases, loader, spec, timeout, progress, jobs):
             verdicts.append(verdict)
+            if stream:
+                stream.add(verdict)
             if args.keep_failed and not verdict.outcome.ok:
                 keep(by_id[verdict.case], verdict, loader, args.keep_failed)
     except KeyboardInterrupt:
         complete = False
     progress.finish()
-    results = Results(__version__, loader.name, spec, loader.declaration.sandbox,
-                      tuple(verdicts), time.perf_counter() - started, complete)
-    if args.json:
-        write(results, args.json)
+    results = dataclasses.replace(planned, verdicts=tuple(verdicts), complete=complete,
+                                  seconds=time.perf_counter() - started)
+    if stream:
+        stream.close(results)
     if args.junit:
         junit.write(results, args.junit)
     summary(results, sys.stdout)
@@ -181,6 +197,9 @@ def run_command(argv: Sequence[str]) -> int:
         else:
             print("the run was interrupted: expectations not written", file=sys.stderr)
     if not complete:
+        print(f"interrupted: {results.where_stopped()}"
+              + (f"; {args.json} holds every case that finished" if args.json else ""),
+              file=sys.stderr)
         return ExitCode.INTERRUPTED
     if "expectations" in recorded:
         suite_ids = [case_id(path, root) for path in discover(root)]
@@ -348,10 +367,15 @@ def report_command(argv: Sequence[str]) -> int:
     return ExitCode.OK
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `runner.py` and the `commonjs-conformance` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "run"
+    signal.signal(signal.SIGTERM, _interrupt)  # a killed run stops as cleanly as Ctrl-C
     handler = {"run": run_command, "exec": exec_command, "clauses": clauses_command,
                "mutants": mutants_command, "report": report_command}[command]
     try:

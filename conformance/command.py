@@ -113,6 +113,19 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+#: Process groups of the commands running now, so that an interrupted run can end them.
+_RUNNING: set[int] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_running_commands() -> None:
+    """Kill every loader command still running (their runs then clean up as usual)."""
+    with _RUNNING_LOCK:
+        groups = list(_RUNNING)
+    for pid in groups:
+        _kill_group(pid)
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -133,6 +146,8 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
                          seconds=time.perf_counter() - started,
                          diagnostic=f"{argv[0]}: {exc.strerror or exc}; command: {command}")
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc.pid)
     readers = [_Reader(proc.stdout, output_limit), _Reader(proc.stderr, output_limit)]
     for reader in readers:
         reader.start()
@@ -145,6 +160,8 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         exited_at = time.perf_counter()
         _kill_group(proc.pid)  # also the children a finished command left behind
         proc.wait()
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc.pid)
     for reader in readers:
         reader.join(DRAIN_SECONDS)
     seconds = time.perf_counter() - started

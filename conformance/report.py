@@ -50,7 +50,7 @@ def _summary(runs: Sequence[Results]) -> list[str]:
     for r in runs:
         counts = [r.count(o) for o in (Outcome.PASS, Outcome.WARN, Outcome.FAIL, Outcome.ERROR,
                                        Outcome.TIMEOUT, Outcome.SKIP)]
-        state = "" if r.complete else " (interrupted)"
+        state = "" if r.complete else f" ({r.where_stopped()})"
         lines.append(f"| {r.loader}{state} | {r.spec} | {'yes' if r.sandbox else 'no'} | "
                      f"{len(r.verdicts)} | " + " | ".join(map(str, counts)) + " |")
     return lines

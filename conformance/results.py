@@ -1,15 +1,20 @@
-"""The results document: written first, every view (terminal, JSON, report) renders from it."""
+"""The results file: written line by line as cases finish; every view renders from it.
+
+JSON Lines: a header naming the run and every case it plans to run, one line per verdict as
+it is reached, and an end line. A run that is interrupted or killed leaves the header and
+every finished case; without the end line a reader knows the run stopped, and where.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from conformance.outcomes import Outcome, Verdict
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -22,8 +27,10 @@ class Results:
     sandbox: bool
     verdicts: tuple[Verdict, ...]
     seconds: float
-    #: False when the run was interrupted before every selected case ran.
+    #: False when the run stopped before every planned case ran.
     complete: bool = True
+    #: The ids of the cases the run set out to run, in order (empty: the ones it has).
+    planned: tuple[str, ...] = ()
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for v in self.verdicts if v.outcome is outcome)
@@ -32,48 +39,92 @@ class Results:
     def ok(self) -> bool:
         return self.complete and all(v.outcome.ok for v in self.verdicts)
 
+    @property
+    def stopped_at(self) -> str | None:
+        """The first planned case that did not run, where the run stopped early."""
+        done = {v.case for v in self.verdicts}
+        return next((case for case in self.planned if case not in done), None)
 
-def to_json(results: Results) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "suite": results.suite,
-        "loader": results.loader,
-        "spec": results.spec,
-        "sandbox": results.sandbox,
-        "complete": results.complete,
-        "seconds": round(results.seconds, 6),
-        "summary": {o.value: results.count(o) for o in Outcome},
-        "cases": [
-            {
-                "id": v.case,
-                "clauses": list(v.clauses),
-                "outcome": v.outcome.value,
-                "kind": v.kind,
-                "message": v.message,
-                "seconds": round(v.seconds, 6),
-                "details": list(v.details),
-            }
-            for v in results.verdicts
-        ],
-    }
+    def where_stopped(self) -> str:
+        """'' for a complete run, else a phrase saying how far it got."""
+        if self.complete:
+            return ""
+        total = len(self.planned) or len(self.verdicts)
+        nxt = self.stopped_at
+        return (f"stopped after {len(self.verdicts)} of {total} cases"
+                + (f"; the next was {nxt}" if nxt else ""))
 
 
-def from_json(data: dict[str, Any]) -> Results:
-    verdicts = tuple(
-        Verdict(c["id"], tuple(c["clauses"]), Outcome(c["outcome"]), c["message"],
-                c["seconds"], tuple(c.get("details", ())), c.get("kind", ""))
-        for c in data["cases"]
-    )
-    return Results(data["suite"], data["loader"], data["spec"], data["sandbox"], verdicts,
-                   data["seconds"], data.get("complete", True))
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    return {"id": v.case, "clauses": list(v.clauses), "outcome": v.outcome.value,
+            "kind": v.kind, "message": v.message, "seconds": round(v.seconds, 6),
+            "details": list(v.details)}
+
+
+def _verdict(c: dict[str, Any]) -> Verdict:
+    return Verdict(c["id"], tuple(c["clauses"]), Outcome(c["outcome"]), c["message"],
+                   c["seconds"], tuple(c.get("details", ())), c.get("kind", ""))
+
+
+def _header(results: Results) -> dict[str, Any]:
+    return {"format": FORMAT, "suite": results.suite, "loader": results.loader,
+            "spec": results.spec, "sandbox": results.sandbox, "planned": list(results.planned)}
+
+
+def _end(results: Results) -> dict[str, Any]:
+    return {"end": True, "complete": results.complete, "seconds": round(results.seconds, 6),
+            "summary": {o.value: results.count(o) for o in Outcome}}
+
+
+class Writer:
+    """Writes a results file as the run goes: the header now, each verdict as it comes."""
+
+    def __init__(self, path: Path, header: Results):
+        self.path = path
+        self.header = header
+        self._file: IO[str] = path.open("w", encoding="utf-8")
+        self._line(_header(header))
+
+    def _line(self, data: dict[str, Any]) -> None:
+        self._file.write(json.dumps(data) + "\n")
+        self._file.flush()
+
+    def add(self, verdict: Verdict) -> None:
+        self._line(verdict_json(verdict))
+
+    def close(self, results: Results) -> None:
+        """The end line; a run that never gets here is read back as interrupted."""
+        self._line(_end(results))
+        self._file.close()
 
 
 def write(results: Results, path: Path) -> None:
-    """Write the results as JSON, atomically (a reader never sees half a file)."""
+    """Write a whole results file at once (atomically: a reader never sees half of it)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(to_json(results), indent=1) + "\n", encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as out:
+        for data in [_header(results), *map(verdict_json, results.verdicts), _end(results)]:
+            out.write(json.dumps(data) + "\n")
     tmp.replace(path)
 
 
 def read(path: Path) -> Results:
-    return from_json(json.loads(path.read_text(encoding="utf-8")))
+    """Read a results file, also one cut short by an interrupted or killed run."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("empty results file")
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):  # a last line cut off as the run was killed
+                break
+            raise ValueError(f"line {number} is not JSON") from None
+    header = records[0]
+    if header.get("format") != FORMAT:
+        raise ValueError(f"not a results file of format {FORMAT}")
+    end = records[-1] if len(records) > 1 and records[-1].get("end") else None
+    verdicts = tuple(_verdict(r) for r in records[1:] if not r.get("end"))
+    return Results(header["suite"], header["loader"], header["spec"], header["sandbox"],
+                   verdicts, end["seconds"] if end else sum(v.seconds for v in verdicts),
+                   bool(end and end["complete"]), tuple(header.get("planned", ())))

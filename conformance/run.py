@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
+import signal
 import time
-from typing import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, Sequence
 
 from conformance.adapter import Ending, Execution, Loader, Program
 from conformance.case import Case
+from conformance.command import CommandLoader, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
 from conformance.outcomes import Outcome, Verdict
@@ -55,12 +60,56 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
     return judge(case, execution, spec, key)
 
 
-def run_cases(cases: Iterable[Case], loader: Loader, spec: str,
+def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               timeout: float = DEFAULT_TIMEOUT,
-              on_verdict: Callable[[Verdict], None] | None = None) -> Iterator[Verdict]:
-    """Run cases in order, yielding each verdict as it is reached."""
-    for case in cases:
-        verdict = run_case(case, loader, spec, timeout)
-        if on_verdict:
-            on_verdict(verdict)
-        yield verdict
+              on_verdict: Callable[[Verdict], None] | None = None,
+              jobs: int = 1) -> Iterator[Verdict]:
+    """Run cases, yielding each verdict in case order (also with jobs > 1 workers)."""
+    if jobs <= 1 or len(cases) < 2:
+        verdicts: Iterable[Verdict] = (run_case(case, loader, spec, timeout) for case in cases)
+        executor = None
+    else:
+        executor, verdicts = _parallel(cases, loader, spec, timeout, jobs)
+    try:
+        for verdict in verdicts:
+            if on_verdict:
+                on_verdict(verdict)
+            yield verdict
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            stop_running_commands()  # cases still running end now, not at their time limit
+
+
+_WORKER: tuple[Loader, str, float] | None = None
+
+
+def _start_worker(loader: Loader, spec: str, timeout: float) -> None:
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, not each worker
+    _WORKER = (loader, spec, timeout)
+
+
+def _run_in_worker(case: Case) -> Verdict:
+    assert _WORKER is not None
+    loader, spec, timeout = _WORKER
+    return run_case(case, loader, spec, timeout)
+
+
+def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int):
+    """An executor and the ordered stream of its verdicts: threads for command loaders (they
+    wait on processes), worker processes for in-process loaders that can be pickled."""
+    in_process = not isinstance(loader, CommandLoader)
+    if in_process:
+        try:
+            pickle.dumps(loader)
+        except Exception:  # an in-process loader that cannot travel runs in threads
+            in_process = False
+    if in_process:
+        executor: Executor = ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
+            initargs=(loader, spec, timeout))
+        chunk = max(1, len(cases) // (jobs * 8))
+        return executor, executor.map(_run_in_worker, cases, chunksize=chunk)
+    executor = ThreadPoolExecutor(jobs)
+    return executor, executor.map(lambda case: run_case(case, loader, spec, timeout), cases)

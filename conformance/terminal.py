@@ -90,6 +90,6 @@ def summary(results: Results, out: TextIO) -> None:
     out.write("\n" + f"{'area':<14}" + "".join(f"{WORDS[o]:>10}" for o in columns) + "\n")
     for area in sorted(by_area):
         out.write(f"{area:<14}" + "".join(f"{by_area[area][o]:>10}" for o in columns) + "\n")
-    state = "" if results.complete else " (interrupted: not every case ran)"
+    state = "" if results.complete else f" (interrupted: {results.where_stopped()})"
     out.write(f"\n{results.loader}, Modules/{results.spec}: {closing_line(results)} "
               f"in {results.seconds:.2f}s{state}\n")

@@ -1,6 +1,5 @@
 """The command line end to end: runs, selections, results JSON, bad input, exec."""
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -8,6 +7,7 @@ import textwrap
 import pytest
 
 from conformance.caseload import default_root, discover
+from conformance.results import read, verdict_json
 from conformance.cli import main
 from conformance.exitcodes import ExitCode
 
@@ -34,6 +34,13 @@ modules:
 """
 
 
+def results_of(path):
+    """A results file as one document: the run's fields and its cases."""
+    r = read(path)
+    return {"suite": r.suite, "loader": r.loader, "spec": r.spec, "sandbox": r.sandbox,
+            "complete": r.complete, "cases": [verdict_json(v) for v in r.verdicts]}
+
+
 def write_case(root, case_id, text):
     path = root / f"{case_id}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +53,7 @@ def test_whole_suite_passes_and_writes_json(repo, tmp_path):
     proc = subprocess.run([sys.executable, "runner.py", "--json", str(out)], cwd=repo,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == ExitCode.OK, proc.stdout + proc.stderr
-    data = json.loads(out.read_text())
+    data = results_of(out)
     assert data["loader"] == "reference" and data["spec"] == "1.1.1" and data["suite"]
     ids = [c["id"] for c in data["cases"]]
     assert len(ids) == len(discover(default_root())) > 0
@@ -61,7 +68,7 @@ def test_keyword_selects_by_id(tmp_path, capsys):
     write_case(tmp_path, "beta/good", GOOD)
     out = tmp_path / "r.json"
     assert main(["--cases", str(tmp_path), "-k", "alpha", "--json", str(out)]) == ExitCode.OK
-    assert [c["id"] for c in json.loads(out.read_text())["cases"]] == ["alpha/good"]
+    assert [c["id"] for c in results_of(out)["cases"]] == ["alpha/good"]
     assert main(["--cases", str(tmp_path), "-k", "gamma"]) == ExitCode.NO_CASES
 
 
@@ -104,7 +111,7 @@ def test_sandbox_loader_skips_non_sandbox_cases(tmp_path):
     out = tmp_path / "r.json"
     assert main(["--cases", str(tmp_path), "--loader", "reference-sandbox",
                  "--json", str(out)]) == ExitCode.OK
-    outcomes = {c["id"]: c["outcome"] for c in json.loads(out.read_text())["cases"]}
+    outcomes = {c["id"]: c["outcome"] for c in results_of(out)["cases"]}
     assert outcomes == {"area/good": "pass", "area/open": "skip"}
 
 

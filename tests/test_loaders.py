@@ -1,6 +1,5 @@
 """Choosing a loader: names, shipped profiles, loader files, templates, Python classes."""
 
-import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import pytest
 from conformance.command import CommandLoader
 from conformance.loaders import LoaderError, LoaderFileError, from_file, from_options, resolve
 from conformance.reference import ReferenceLoader
+from tests.test_cli import results_of
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 MINI = "node examples/mini-loader.js {root} {main}"
@@ -106,13 +106,13 @@ def test_a_loader_given_only_as_a_template_is_certified(repo, tmp_path):
     out = tmp_path / "r.json"
     proc = run(repo, "--loader-cmd", MINI, "--loader-name", "mini", "--json", str(out))
     assert proc.returncode == 0, proc.stdout[-3000:]
-    data = json.loads(out.read_text())
+    data = results_of(out)
     assert data["loader"] == "mini" and data["sandbox"] is False
     assert {c["outcome"] for c in data["cases"]} == {"pass", "skip"}
     sandboxed = run(repo, "--loader-cmd", MINI.replace("js {root}", "js --sandbox {root}"),
                     "--sandbox", "--json", str(out))
     assert sandboxed.returncode == 0, sandboxed.stdout[-3000:]
-    assert json.loads(out.read_text())["sandbox"] is True
+    assert results_of(out)["sandbox"] is True
 
 
 def test_an_installed_package_registers_a_loader_by_entry_point(repo, tmp_path):
@@ -130,7 +130,7 @@ def test_an_installed_package_registers_a_loader_by_entry_point(repo, tmp_path):
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
     proc = run(repo, "--loader", "mine", "-k", "cycles", "--json", str(out), env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert json.loads(out.read_text())["loader"] == "mine"
+    assert results_of(out)["loader"] == "mine"
 
 
 @needs_node

@@ -1,13 +1,12 @@
 """REPORT.md rendering: clause verdicts and the kill matrix come from results alone."""
 
-import json
 import subprocess
 import sys
 
 from conformance.clauses import catalogue
 from conformance.outcomes import Outcome, Verdict
 from conformance.report import clause_status, render
-from conformance.results import Results, to_json
+from conformance.results import Results, write
 
 
 def verdict(case, clauses, outcome, message="m"):
@@ -50,7 +49,7 @@ def test_report_command_renders_results_files(repo, tmp_path):
     results = Results("9.9", "someloader", "1.1.1", False,
                       (verdict("require/y", ["require.function"], Outcome.PASS),), 1.0)
     source = tmp_path / "r.json"
-    source.write_text(json.dumps(to_json(results)))
+    write(results, source)
     out = tmp_path / "REPORT.md"
     proc = subprocess.run([sys.executable, "runner.py", "report", str(source), "-o", str(out)],
                           cwd=repo, capture_output=True, text=True, timeout=120)
