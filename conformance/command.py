@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -13,7 +14,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Mapping
+from typing import IO, Callable, Mapping
 
 from conformance.adapter import Declaration, Ending, Execution, Program
 
@@ -23,6 +24,8 @@ OUTPUT_LIMIT = 4 << 20
 DRAIN_SECONDS = 5.0
 #: A stdout that reached its end this many seconds before the loader did was closed early.
 CLOSED_EARLY = 0.2
+#: The environment variable that marks every process of one loader run (see _kill_marked).
+RUN_MARK = "COMMONJS_CONFORMANCE_RUN"
 PLACEHOLDERS = ("root", "main", "main_file")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _MODULE_ID = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(/[A-Za-z_$][A-Za-z0-9_$]*)*")
@@ -81,12 +84,14 @@ def write_case_tree(base: Path, modules: Mapping[str, str]) -> Path:
 
 
 class _Reader(threading.Thread):
-    """Reads a pipe to its end, keeping the first `limit` bytes."""
+    """Reads a pipe to its end, keeping the first `limit` bytes; past the limit it calls
+    `on_overflow` once (which stops the loader) and drops the rest."""
 
-    def __init__(self, pipe: IO[bytes], limit: int):
+    def __init__(self, pipe: IO[bytes], limit: int, on_overflow: Callable[[], None]):
         super().__init__(daemon=True)
         self.pipe = pipe
         self.limit = limit
+        self.on_overflow = on_overflow
         self.kept = bytearray()
         self.dropped = 0
         #: When the pipe reached its end (perf_counter), or None while it is open.
@@ -97,7 +102,10 @@ class _Reader(threading.Thread):
             while chunk := self.pipe.read1(65536):
                 room = self.limit - len(self.kept)
                 self.kept += chunk[:room]
-                self.dropped += max(0, len(chunk) - room)
+                if len(chunk) > room:
+                    if not self.dropped:
+                        self.on_overflow()
+                    self.dropped += len(chunk) - room
         except (OSError, ValueError):
             pass
         self.closed_at = time.perf_counter()
@@ -133,22 +141,53 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def _kill_marked(mark: bytes) -> None:
+    """Kill every process whose environment carries `mark`: descendants of a loader that left
+    its process group (setsid, setpgid) still inherit it. Linux only (reads /proc)."""
+    for _ in range(3):  # one that forked while being killed is found again
+        found = False
+        try:
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as environ:
+                    if mark not in environ.read():
+                        continue
+                os.kill(pid, signal.SIGKILL)
+                found = True
+            except OSError:
+                continue
+        if not found:
+            return
+
+
 def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: float,
                 output_limit: int = OUTPUT_LIMIT) -> Execution:
-    """Run argv in its own process group; kill the whole group when it ends or times out."""
+    """Run argv in its own process group; when it ends, times out or floods its output, kill
+    the group and every process that inherited this run's mark."""
     command = shlex.join(argv)
+    token = secrets.token_hex(8)
     started = time.perf_counter()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        proc = subprocess.Popen(argv, cwd=cwd, env={**env, RUN_MARK: token},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
                          seconds=time.perf_counter() - started,
                          diagnostic=f"{argv[0]}: {exc.strerror or exc}; command: {command}")
     with _RUNNING_LOCK:
         _RUNNING.add(proc.pid)
-    readers = [_Reader(proc.stdout, output_limit), _Reader(proc.stderr, output_limit)]
+    flooded = threading.Event()
+
+    def stop_flood() -> None:
+        flooded.set()
+        _kill_group(proc.pid)
+
+    readers = [_Reader(proc.stdout, output_limit, stop_flood),
+               _Reader(proc.stderr, output_limit, stop_flood)]
     for reader in readers:
         reader.start()
     timed_out = False
@@ -160,10 +199,12 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         exited_at = time.perf_counter()
         _kill_group(proc.pid)  # also the children a finished command left behind
         proc.wait()
+        _kill_marked(f"{RUN_MARK}={token}".encode())
         with _RUNNING_LOCK:
             _RUNNING.discard(proc.pid)
+    deadline = time.monotonic() + DRAIN_SECONDS
     for reader in readers:
-        reader.join(DRAIN_SECONDS)
+        reader.join(max(0.0, deadline - time.monotonic()))
     seconds = time.perf_counter() - started
     out, err = readers
     notes = [f"{name}: {r.dropped} bytes beyond {output_limit} were dropped"
@@ -172,18 +213,21 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
     if closed_early:
         notes.append(f"stdout was closed {exited_at - out.closed_at:.1f} s before the loader "
                      "ended")
-    flags = {"truncated": bool(out.dropped), "stdout_closed": closed_early}
-    if timed_out:
-        return Execution(out.text(), err.text(), Ending.TIMED_OUT, None, seconds,
-                         "; ".join([f"killed after {timeout:g} s; command: {command}"] + notes),
-                         **flags)
-    if proc.returncode < 0:
-        return Execution(out.text(), err.text(), Ending.CRASHED, None, seconds,
-                         "; ".join([f"killed by {_signal_name(-proc.returncode)}; "
-                                    f"command: {command}"] + notes), **flags)
-    return Execution(out.text(), err.text(), Ending.EXITED, proc.returncode, seconds,
-                     "; ".join([f"exit status {proc.returncode}; command: {command}"] + notes)
-                     if proc.returncode or notes else "", **flags)
+    flags = {"truncated": flooded.is_set(), "stdout_closed": closed_early}
+    if flooded.is_set():
+        how = f"stopped at the output limit of {output_limit} bytes"
+        ending, code = Ending.EXITED, None
+    elif timed_out:
+        how = f"killed after {timeout:g} s"
+        ending, code = Ending.TIMED_OUT, None
+    elif proc.returncode < 0:
+        how = f"killed by {_signal_name(-proc.returncode)}"
+        ending, code = Ending.CRASHED, None
+    else:
+        how = f"exit status {proc.returncode}"
+        ending, code = Ending.EXITED, proc.returncode
+    return Execution(out.text(), err.text(), ending, code, seconds,
+                     "; ".join([f"{how}; command: {command}"] + notes), **flags)
 
 
 def _placeholders(execution: Execution, base: Path) -> Execution:
@@ -235,5 +279,8 @@ class CommandLoader:
             # Run where the suite was started, so that relative paths in the template work.
             execution = run_command(argv, Path.cwd(), env, program.timeout)
         finally:
-            shutil.rmtree(base, ignore_errors=True)
+            if base.is_symlink():  # the loader swapped its directory for a link: not followed
+                base.unlink()
+            else:
+                shutil.rmtree(base, ignore_errors=True)
         return _placeholders(execution, base)

@@ -41,6 +41,10 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -
         return Verdict(case.id, case.clauses, outcome, message, execution.seconds,
                        details + extra, kind)
 
+    if execution.truncated:
+        return verdict(Outcome.ERROR, "output-limit",
+                       "the loader printed more than the output limit; it was stopped there and "
+                       "the output judged no further")
     if execution.ending is Ending.TIMED_OUT:
         return verdict(Outcome.TIMEOUT, "timeout", "no result within the time limit"
                        + (f" ({_first_line(execution.diagnostic)})" if execution.diagnostic
@@ -57,10 +61,6 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -
     if lacking:
         return verdict(Outcome.SKIP, "not-applicable",
                        "not applicable: the loader has no " + ", ".join(lacking))
-    if execution.truncated and transcript.done is None:
-        return verdict(Outcome.ERROR, "output-limit",
-                       "the loader printed more than the output limit, and the end marker was "
-                       "not within it")
     if transcript.problems:
         return verdict(Outcome.ERROR, "protocol-violation",
                        "the output breaks the harness protocol: " + "; ".join(transcript.problems))
@@ -88,12 +88,12 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -
         return verdict(Outcome.ERROR, "protocol-violation", "the case needs optional features "
                        "but its program never called start(require) to report them")
     if transcript.done is None:
-        if not transcript.from_harness:
-            return verdict(Outcome.FAIL, "no-harness-output", "the loader exited normally but "
-                           "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE line)")
         if execution.stdout_closed:
             return verdict(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
                            f"the end marker, after {len(transcript.assertions)} assertion(s)")
+        if not transcript.from_harness:
+            return verdict(Outcome.FAIL, "no-harness-output", "the loader exited normally but "
+                           "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE line)")
         return verdict(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
                        f"{len(transcript.assertions)} assertion(s)")
     if not transcript.assertions:

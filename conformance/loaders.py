@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 from importlib import metadata, resources
 from pathlib import Path
@@ -60,6 +61,8 @@ def command_loader(template: str, *, name: str | None = None, sandbox: bool = Fa
     program = loader.argv[0]
     if shutil.which(program) is None:
         hint = f" ({install})" if install else ""
+        if os.sep in program and os.path.isfile(program):
+            raise LoaderError(f"the loader command {program!r} is not executable{hint}")
         raise LoaderError(f"the loader command {program!r} is not found on PATH{hint}")
     return loader
 

@@ -7,6 +7,7 @@ import pickle
 import signal
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from itertools import chain
 from typing import Callable, Iterable, Iterator, Sequence
 
 from conformance.adapter import Ending, Execution, Loader, Program
@@ -66,7 +67,8 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               jobs: int = 1) -> Iterator[Verdict]:
     """Run cases, yielding each verdict in case order (also with jobs > 1 workers)."""
     if jobs <= 1 or len(cases) < 2:
-        verdicts: Iterable[Verdict] = (run_case(case, loader, spec, timeout) for case in cases)
+        verdicts: Iterable[Verdict] = chain.from_iterable(
+            _run_batch(batch, loader, spec, timeout) for batch in _batches(cases, BATCH))
         executor = None
     else:
         executor, verdicts = _parallel(cases, loader, spec, timeout, jobs)
@@ -81,6 +83,23 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
             stop_running_commands()  # cases still running end now, not at their time limit
 
 
+#: Cases handed over at once to a loader that runs best on a thread of its own (the reference
+#: loader's big-stack thread): one handoff per batch instead of one per case.
+BATCH = 16
+
+
+def _batches(cases: Sequence[Case], size: int) -> Iterator[Sequence[Case]]:
+    for start in range(0, len(cases), size):
+        yield cases[start:start + size]
+
+
+def _run_batch(batch: Sequence[Case], loader: Loader, spec: str, timeout: float) -> list[Verdict]:
+    """Run a batch of cases, on the loader's own thread where it has one."""
+    work = lambda: [run_case(case, loader, spec, timeout) for case in batch]  # noqa: E731
+    call_on_stack = getattr(loader, "call_on_stack", None)
+    return call_on_stack(work) if call_on_stack else work()
+
+
 _WORKER: tuple[Loader, str, float] | None = None
 
 
@@ -90,10 +109,10 @@ def _start_worker(loader: Loader, spec: str, timeout: float) -> None:
     _WORKER = (loader, spec, timeout)
 
 
-def _run_in_worker(case: Case) -> Verdict:
+def _run_in_worker(batch: Sequence[Case]) -> list[Verdict]:
     assert _WORKER is not None
     loader, spec, timeout = _WORKER
-    return run_case(case, loader, spec, timeout)
+    return _run_batch(batch, loader, spec, timeout)
 
 
 def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int):
@@ -109,7 +128,8 @@ def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, 
         executor: Executor = ProcessPoolExecutor(
             jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
             initargs=(loader, spec, timeout))
-        chunk = max(1, len(cases) // (jobs * 8))
-        return executor, executor.map(_run_in_worker, cases, chunksize=chunk)
+        size = max(1, min(BATCH, len(cases) // (jobs * 4)))
+        return executor, chain.from_iterable(executor.map(_run_in_worker,
+                                                          list(_batches(cases, size))))
     executor = ThreadPoolExecutor(jobs)
     return executor, executor.map(lambda case: run_case(case, loader, spec, timeout), cases)

@@ -27,6 +27,11 @@ WORDS = {
 }
 
 
+def printable(text: str) -> str:
+    """Control characters from a loader's output escaped, so it cannot redraw the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def area_of(case_id: str) -> str:
     return case_id.split("/", 1)[0]
 
@@ -46,7 +51,7 @@ class Progress:
     def __call__(self, verdict: Verdict) -> None:
         if self.verbose:
             self.out.write(f"{verdict.outcome.value.upper():8} {verdict.case} "
-                           f"({verdict.seconds:.3f}s) {verdict.message}\n")
+                           f"({verdict.seconds:.3f}s) {printable(verdict.message)}\n")
         else:
             area = area_of(verdict.case)
             if area != self.area:
@@ -80,9 +85,9 @@ def summary(results: Results, out: TextIO) -> None:
         out.write(f"\n{'=' * 20} {title} {'=' * 20}\n")
         for v in group:
             out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.clauses)}]\n"
-                      f"    {v.message}\n")
+                      f"    {printable(v.message)}\n")
             for line in v.details:
-                out.write(f"      {line}\n")
+                out.write(f"      {printable(line)}\n")
     by_area: dict[str, Counter] = defaultdict(Counter)
     for v in results.verdicts:
         by_area[area_of(v.case)][v.outcome] += 1
