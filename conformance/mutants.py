@@ -8,6 +8,8 @@ from conformance.reference import ReferenceLoader, loader_source
 
 PREFIX = "mutant:"
 VARIANT_PREFIX = "variant:"
+#: QuickJS stack of mutants and variants (the reference loader's default is far larger).
+MUTANT_STACK = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,9 @@ class Mutant:
 
     def loader(self) -> ReferenceLoader:
         prefix = PREFIX if self.clause else VARIANT_PREFIX
+        # No case needs a deep stack; a small one ends a mutant's runaway recursion quickly.
         return ReferenceLoader(sandbox=self.sandbox, js_source=self.source(),
-                               name=prefix + self.name)
+                               name=prefix + self.name, stack_limit=MUTANT_STACK)
 
 
 def _m(name, clause, description, *edits, sandbox=False) -> Mutant:

@@ -30,10 +30,11 @@ FILE_SCHEME = "file://"
 MEMORY_LIMIT = 256 << 20
 #: Native stack of the thread QuickJS runs on. A 10,000-module require chain nests some 40,000
 #: calls, far beyond a default thread's 8 MiB; only the pages touched are ever committed.
-THREAD_STACK = 512 << 20
-#: Native stack QuickJS may use, well inside THREAD_STACK: a 20,000-module chain fits, and a
-#: runaway recursion still stops within a tenth of a second.
-STACK_LIMIT = 256 << 20
+THREAD_STACK = 256 << 20
+#: Native stack QuickJS may use: a 10,000-module chain fits. Not more: a deeper stack lets a
+#: runaway recursion exhaust MEMORY_LIMIT first, and QuickJS then recurses without bound in
+#: its own code while it builds the out-of-memory error's backtrace.
+STACK_LIMIT = 64 << 20
 #: Characters of printed output kept; beyond it output is dropped and the drop noted.
 OUTPUT_LIMIT = 1 << 20
 #: Extra memory granted after a run ended out of memory, so its output can still be read.
