@@ -249,6 +249,9 @@ def _placeholders(execution: Execution, base: Path) -> Execution:
 class CommandLoader:
     """A loader that is an external command, given as a template with {root}, {main}, {main_file}."""
 
+    #: run() waits on another process: a run with -j N runs it in N threads.
+    waits_on_process = True
+
     def __init__(self, template: str, *, name: str | None = None,
                  declaration: Declaration = Declaration(),
                  env: Mapping[str, str] | None = None):

@@ -10,6 +10,13 @@ from conformance.outcomes import Outcome, Verdict
 
 #: How many of the last lines of stdout and of stderr a verdict keeps.
 TAIL = 10
+#: Characters of a verdict's message, and of each line of its details, that are kept.
+MESSAGE_LIMIT = 2000
+DETAIL_LIMIT = 500
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more)"
 
 
 def _first_line(text: str) -> str:
@@ -38,8 +45,9 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -
             extra = tuple(f"stdout: {line}" for line in execution.stdout.splitlines()[-TAIL:])
             extra += tuple(f"stderr: {line}" for line in execution.stderr.splitlines()[-TAIL:])
             extra += tuple(line for line in (execution.diagnostic,) if line)
-        return Verdict(case.id, case.clauses, outcome, message, execution.seconds,
-                       details + extra, kind)
+        return Verdict(case.id, case.clauses, outcome, _clip(message, MESSAGE_LIMIT),
+                       execution.seconds, tuple(_clip(d, DETAIL_LIMIT) for d in details + extra),
+                       kind)
 
     if execution.truncated:
         return verdict(Outcome.ERROR, "output-limit",

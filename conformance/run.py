@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from conformance.adapter import Ending, Execution, Loader, Program
 from conformance.case import Case
-from conformance.command import CommandLoader, stop_running_commands
+from conformance.command import stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
 from conformance.outcomes import Outcome, Verdict
@@ -67,8 +67,7 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               jobs: int = 1) -> Iterator[Verdict]:
     """Run cases, yielding each verdict in case order (also with jobs > 1 workers)."""
     if jobs <= 1 or len(cases) < 2:
-        verdicts: Iterable[Verdict] = chain.from_iterable(
-            _run_batch(batch, loader, spec, timeout) for batch in _batches(cases, BATCH))
+        verdicts: Iterable[Verdict] = (run_case(case, loader, spec, timeout) for case in cases)
         executor = None
     else:
         executor, verdicts = _parallel(cases, loader, spec, timeout, jobs)
@@ -83,21 +82,13 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
             stop_running_commands()  # cases still running end now, not at their time limit
 
 
-#: Cases handed over at once to a loader that runs best on a thread of its own (the reference
-#: loader's big-stack thread): one handoff per batch instead of one per case.
+#: Cases handed to a worker process at once.
 BATCH = 16
 
 
 def _batches(cases: Sequence[Case], size: int) -> Iterator[Sequence[Case]]:
     for start in range(0, len(cases), size):
         yield cases[start:start + size]
-
-
-def _run_batch(batch: Sequence[Case], loader: Loader, spec: str, timeout: float) -> list[Verdict]:
-    """Run a batch of cases, on the loader's own thread where it has one."""
-    work = lambda: [run_case(case, loader, spec, timeout) for case in batch]  # noqa: E731
-    call_on_stack = getattr(loader, "call_on_stack", None)
-    return call_on_stack(work) if call_on_stack else work()
 
 
 _WORKER: tuple[Loader, str, float] | None = None
@@ -112,13 +103,14 @@ def _start_worker(loader: Loader, spec: str, timeout: float) -> None:
 def _run_in_worker(batch: Sequence[Case]) -> list[Verdict]:
     assert _WORKER is not None
     loader, spec, timeout = _WORKER
-    return _run_batch(batch, loader, spec, timeout)
+    return [run_case(case, loader, spec, timeout) for case in batch]
 
 
 def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int):
-    """An executor and the ordered stream of its verdicts: threads for command loaders (they
-    wait on processes), worker processes for in-process loaders that can be pickled."""
-    in_process = not isinstance(loader, CommandLoader)
+    """An executor and the ordered stream of its verdicts: threads for loaders that wait on
+    another process (commands, the reference loader's QuickJS workers), worker processes for
+    other in-process loaders that can be pickled."""
+    in_process = not getattr(loader, "waits_on_process", False)
     if in_process:
         try:
             pickle.dumps(loader)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import pickle
 import posixpath
 import queue
+import select
+import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -19,6 +25,7 @@ from typing import Callable, Iterable, TypeVar
 import quickjs
 
 from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.reference import worker
 
 T = TypeVar("T")
 
@@ -106,8 +113,114 @@ def loader_source() -> str:
     return resources.files(__name__).joinpath("loader.js").read_text("utf-8")
 
 
+#: Wall-clock seconds a program may take beyond twice its CPU limit before its QuickJS worker
+#: is taken to be stuck in native code (where QuickJS does not check the CPU limit) and killed.
+WALL_MARGIN = 1.0
+
+
+class _Worker:
+    """One QuickJS worker process (conformance.reference.worker) and the loader sources it has."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.reference.worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.sources: set[str] = set()
+
+    def usable(self) -> bool:
+        return self.pid == os.getpid() and self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+    def call(self, js_source: str, tree: "_Tree", main: str, sandbox: bool, timeout: float,
+             memory_limit: int, stack_limit: int) -> Execution | None:
+        """The worker's Execution, or None when it died or overran the wall-clock limit (it is
+        then killed)."""
+        source_id = _source_id(js_source)
+        try:
+            if source_id not in self.sources:
+                worker.send(self.proc.stdin, ("source", source_id, js_source))
+                self.sources.add(source_id)
+            worker.send(self.proc.stdin, ("run", source_id, _Tree(list(tree.files), tree.root,
+                                          tree.uri_scheme), main, sandbox, timeout,
+                                          memory_limit, stack_limit))
+        except (BrokenPipeError, OSError):
+            self.kill()
+            return None
+        reply = self._receive(time.monotonic() + 2 * timeout + WALL_MARGIN)
+        if reply is None:
+            self.kill()
+        return reply
+
+    def _receive(self, deadline: float) -> Execution | None:
+        fd = self.proc.stdout.fileno()
+        data = b""
+        wanted = worker.HEADER.size
+        size = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, wanted - len(data))
+            if not chunk:
+                return None
+            data += chunk
+            if len(data) < wanted:
+                continue
+            if size is None:
+                size = worker.HEADER.unpack(data)[0]
+                data, wanted = b"", size
+                continue
+            return pickle.loads(data)
+
+
+_threads = threading.local()
+
+
+def _worker_for_this_thread() -> _Worker:
+    current = getattr(_threads, "worker", None)
+    if current is None or not current.usable():
+        current = _threads.worker = _Worker()
+    return current
+
+
+@functools.lru_cache(maxsize=64)
+def _source_id(js_source: str) -> str:
+    return hashlib.sha256(js_source.encode("utf-8")).hexdigest()[:16]
+
+
+def run_isolated(js_source: str, tree: "_Tree", main: str, sandbox: bool, timeout: float,
+                 memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT) -> Execution:
+    """execute() in this thread's QuickJS worker process, with a wall-clock limit."""
+    started = time.perf_counter()
+    runner = _worker_for_this_thread()
+    execution = runner.call(js_source, tree, main, sandbox, timeout, memory_limit, stack_limit)
+    if execution is not None:
+        return execution
+    seconds = time.perf_counter() - started
+    code = runner.proc.returncode
+    if seconds >= 2 * timeout + WALL_MARGIN:
+        return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
+                         diagnostic=f"no answer within {2 * timeout + WALL_MARGIN:g} s of wall "
+                                    "clock (QuickJS stuck in native code, where its CPU limit "
+                                    "is not checked); the QuickJS worker process was killed")
+    how = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit status {code}"
+    return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
+                     diagnostic=f"the QuickJS worker process died ({how})")
+
+
 class ReferenceLoader:
-    """The reference loader, in-process; sandbox=True drops require.paths and module.uri."""
+    """The reference loader; sandbox=True drops require.paths and module.uri. Programs run in a
+    QuickJS worker process (one per thread), so nothing they do can hang or crash the run."""
+
+    #: run() waits on another process: a run with -j N runs it in N threads.
+    waits_on_process = True
 
     def __init__(self, sandbox: bool = False, js_source: str | None = None,
                  memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT,
@@ -119,16 +232,12 @@ class ReferenceLoader:
         self.memory_limit = memory_limit
         self.stack_limit = stack_limit
 
-    #: Runs a batch of work where this loader's runs are cheapest (see conformance.run).
-    call_on_stack = staticmethod(on_big_stack)
-
     def run(self, program: Program) -> Execution:
         files = [(f"{VIRTUAL_ROOT}/{module_id}.js", source)
                  for module_id, source in program.modules.items()]
         tree = _Tree(files, VIRTUAL_ROOT, VIRTUAL_SCHEME)
-        return on_big_stack(lambda: execute(self.js_source, tree, program.main, self.sandbox,
-                                            program.timeout, self.memory_limit,
-                                            self.stack_limit))
+        return run_isolated(self.js_source, tree, program.main, self.sandbox, program.timeout,
+                            self.memory_limit, self.stack_limit)
 
 
 @dataclass(frozen=True)
@@ -254,9 +363,8 @@ def exec_tree(root: Path | str, main: str, sandbox: bool = False,
         raise ValueError(f"{root}: no main module {main!r}: "
                          f"{posixpath.join(directory, main + '.js')} does not exist{hint}")
     main_id = posixpath.relpath(main_path, directory)[:-len(".js")]
-    tree = _Tree(files.items(), directory, FILE_SCHEME)
-    return on_big_stack(lambda: execute(js_source or loader_source(), tree, main_id, sandbox,
-                                        timeout))
+    tree = _Tree(list(files.items()), directory, FILE_SCHEME)
+    return run_isolated(js_source or loader_source(), tree, main_id, sandbox, timeout)
 
 
 def read_modules(root: Path | str) -> dict[str, str]:

@@ -1,0 +1,58 @@
+"""The QuickJS worker: a child process that runs the reference loader's programs sent to it.
+
+Running QuickJS out of the runner's process means nothing it does can hang or crash the run:
+a program stuck in native code (a backtracking regular expression) escapes QuickJS's CPU
+limit, and some out-of-memory paths recurse in QuickJS's own code; the parent then kills this
+process and starts another. Messages are length-prefixed pickles on stdin and stdout.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import sys
+from typing import IO, Any
+
+HEADER = struct.Struct(">I")
+
+
+def send(stream: IO[bytes], message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
+    """Answer ('source', id, text) by remembering the loader source, ('run', id, ...) with the
+    Execution; return when the parent closes the pipe."""
+    from conformance.reference import execute, on_big_stack
+
+    sources: dict[str, str] = {}
+    while True:
+        header = _read_exactly(requests, HEADER.size)
+        if header is None:
+            return
+        body = _read_exactly(requests, HEADER.unpack(header)[0])
+        if body is None:
+            return
+        message = pickle.loads(body)
+        if message[0] == "source":
+            sources[message[1]] = message[2]
+            continue
+        _, source_id, tree, main, sandbox, timeout, memory, stack = message
+        send(replies, on_big_stack(lambda: execute(sources[source_id], tree, main, sandbox,
+                                                   timeout, memory, stack)))
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
