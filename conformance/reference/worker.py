@@ -55,4 +55,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    from conformance.reference import on_big_stack
+
+    # The whole loop runs on the big-stack thread, so no program pays a hop to it.
+    on_big_stack(lambda: serve(sys.stdin.buffer, sys.stdout.buffer))
