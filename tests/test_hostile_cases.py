@@ -25,19 +25,12 @@ from conformance.caseload import MAX_BYTES, MAX_NODES, CaseError, discover, load
 from conformance.command import write_case_tree, write_tree
 from conformance.exitcodes import ExitCode
 from conformance.yamlfile import MAX_DEPTH
+from tests.test_caseload import CLAUSES, PROGRAM
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP = "Hostile case files"
 
 TITLE = "title: A small case used by the hostile tests\n"
-CLAUSES = "clauses: [require.function]\n"
-PROGRAM = (
-    "modules:\n"
-    "  program: |\n"
-    "    var t = require('conformanceHarness').start(require);\n"
-    "    t.same(typeof require, 'function', 'require is a function');\n"
-    "    t.done();\n"
-)
 VALID = TITLE + CLAUSES + PROGRAM
 #: The line of the first line after VALID.
 AFTER = VALID.count("\n") + 1
