@@ -25,7 +25,7 @@ from conformance.caseload import MAX_BYTES, MAX_NODES, CaseError, discover, load
 from conformance.command import write_case_tree, write_tree
 from conformance.exitcodes import ExitCode
 from conformance.yamlfile import MAX_DEPTH
-from tests.test_caseload import CLAUSES, PROGRAM
+from tests.test_caseload import CLAUSES, PROGRAM, write
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP = "Hostile case files"
@@ -71,13 +71,7 @@ class Sandbox:
         return self.base / "record.jsonl"
 
     def write(self, name: str, text: str | bytes) -> Path:
-        path = self.cases / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-        return path
+        return write(self.cases, name, text)
 
     def snapshot(self) -> set[str]:
         return {os.path.relpath(os.path.join(d, n), self.base)
