@@ -132,10 +132,11 @@ def stop_running_commands() -> None:
     with _RUNNING_LOCK:
         groups = list(_RUNNING)
     for pid in groups:
-        _kill_group(pid)
+        kill_group(pid)
 
 
-def _kill_group(pid: int) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL to the process group `pid` leads, if it is still there."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -208,7 +209,7 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
 
     def stop_flood() -> None:
         flooded.set()
-        _kill_group(proc.pid)
+        kill_group(proc.pid)
 
     readers = [_Reader(proc.stdout, output_limit, stop_flood),
                _Reader(proc.stderr, output_limit, stop_flood)]
@@ -219,7 +220,7 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         timed_out = not _wait(proc, timeout)
     finally:
         exited_at = time.perf_counter()
-        _kill_group(proc.pid)  # also the children a finished command left behind
+        kill_group(proc.pid)  # also the children a finished command left behind
         proc.wait()
         _kill_marked(f"{RUN_MARK}={token}".encode())
         with _RUNNING_LOCK:

@@ -8,7 +8,6 @@ import json
 import os
 import pickle
 import posixpath
-import queue
 import select
 import signal
 import stat
@@ -16,15 +15,15 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, TypeVar
 
 import quickjs
 
 from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.command import kill_group
 from conformance.reference import worker
 
 T = TypeVar("T")
@@ -59,52 +58,28 @@ MAX_TREE_DIRECTORIES = 20_000
 INPUT_GLOBAL = "commonjsLoaderInput"
 
 
-class _StackThread:
-    """One long-lived thread with a THREAD_STACK-sized stack that runs calls handed to it."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.calls: queue.SimpleQueue = queue.SimpleQueue()
-        previous = threading.stack_size(THREAD_STACK)
-        try:
-            thread = threading.Thread(target=self._serve, name="quickjs", daemon=True)
-            thread.start()
-        finally:
-            threading.stack_size(previous)
-
-    def _serve(self) -> None:
-        _here.on_stack = True
-        while True:
-            call, future = self.calls.get()
-            try:
-                future.set_result(call())
-            except BaseException as exc:  # handed back to the caller, who raises it
-                future.set_exception(exc)
-
-    def call(self, call: Callable[[], T]) -> T:
-        future: Future = Future()
-        self.calls.put((call, future))
-        return future.result()
-
-
-_here = threading.local()
-_stack_thread: _StackThread | None = None
-_stack_lock = threading.Lock()
-
-
 def on_big_stack(call: Callable[[], T]) -> T:
-    """Run `call` on the thread whose stack deep module chains need (at once if already there).
+    """Run `call` on a new thread with a THREAD_STACK-sized stack, and return its result: for
+    the whole of a run of programs (the worker's serve loop), not for each one."""
+    result: list = []
 
-    A forked worker process gets its own thread: the parent's does not survive the fork.
-    """
-    global _stack_thread
-    if getattr(_here, "on_stack", False):
-        return call()
-    with _stack_lock:
-        if _stack_thread is None or _stack_thread.pid != os.getpid():
-            _stack_thread = _StackThread()
-        thread = _stack_thread
-    return thread.call(call)
+    def target() -> None:
+        try:
+            result.append((True, call()))
+        except BaseException as exc:  # handed back to the caller, who raises it
+            result.append((False, exc))
+
+    previous = threading.stack_size(THREAD_STACK)
+    try:
+        thread = threading.Thread(target=target, name="quickjs")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    ok, value = result[0]
+    if not ok:
+        raise value
+    return value
 
 
 @functools.cache
@@ -116,6 +91,8 @@ def loader_source() -> str:
 #: Wall-clock seconds a program may take beyond twice its CPU limit before its QuickJS worker
 #: is taken to be stuck in native code (where QuickJS does not check the CPU limit) and killed.
 WALL_MARGIN = 1.0
+#: Why a worker gave no Execution.
+STUCK, DIED = "stuck", "died"
 
 
 class _Worker:
@@ -132,33 +109,29 @@ class _Worker:
         return self.pid == os.getpid() and self.proc.poll() is None
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(self.proc.pid)
         self.proc.wait()
 
     def call(self, js_source: str, tree: "_Tree", main: str, sandbox: bool, timeout: float,
-             memory_limit: int, stack_limit: int) -> Execution | None:
-        """The worker's Execution, or None when it died or overran the wall-clock limit (it is
-        then killed)."""
+             memory_limit: int, stack_limit: int) -> Execution | str:
+        """The worker's Execution; or, the worker killed, why: STUCK past the wall-clock limit,
+        or DIED."""
         source_id = _source_id(js_source)
         try:
             if source_id not in self.sources:
                 worker.send(self.proc.stdin, ("source", source_id, js_source))
                 self.sources.add(source_id)
-            worker.send(self.proc.stdin, ("run", source_id, _Tree(list(tree.files), tree.root,
-                                          tree.uri_scheme), main, sandbox, timeout,
+            worker.send(self.proc.stdin, ("run", source_id, tree, main, sandbox, timeout,
                                           memory_limit, stack_limit))
-        except (BrokenPipeError, OSError):
+        except OSError:  # a broken pipe: the worker is gone
             self.kill()
-            return None
+            return DIED
         reply = self._receive(time.monotonic() + 2 * timeout + WALL_MARGIN)
-        if reply is None:
+        if isinstance(reply, str):
             self.kill()
         return reply
 
-    def _receive(self, deadline: float) -> Execution | None:
+    def _receive(self, deadline: float) -> Execution | str:
         fd = self.proc.stdout.fileno()
         data = b""
         wanted = worker.HEADER.size
@@ -166,10 +139,10 @@ class _Worker:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                return None
+                return STUCK
             chunk = os.read(fd, wanted - len(data))
             if not chunk:
-                return None
+                return DIED
             data += chunk
             if len(data) < wanted:
                 continue
@@ -201,11 +174,11 @@ def run_isolated(js_source: str, tree: "_Tree", main: str, sandbox: bool, timeou
     started = time.perf_counter()
     runner = _worker_for_this_thread()
     execution = runner.call(js_source, tree, main, sandbox, timeout, memory_limit, stack_limit)
-    if execution is not None:
+    if not isinstance(execution, str):
         return execution
     seconds = time.perf_counter() - started
     code = runner.proc.returncode
-    if seconds >= 2 * timeout + WALL_MARGIN:
+    if execution == STUCK:
         return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
                          diagnostic=f"no answer within {2 * timeout + WALL_MARGIN:g} s of wall "
                                     "clock (QuickJS stuck in native code, where its CPU limit "
@@ -244,7 +217,7 @@ class ReferenceLoader:
 class _Tree:
     """Module files (full path, source), the root they hang from, and the scheme of their URIs."""
 
-    files: Iterable[tuple[str, str]]
+    files: list[tuple[str, str]]
     root: str
     uri_scheme: str
 

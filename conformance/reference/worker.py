@@ -34,8 +34,8 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     """Answer ('source', id, text) by remembering the loader source, ('run', id, ...) with the
-    Execution; return when the parent closes the pipe."""
-    from conformance.reference import execute, on_big_stack
+    Execution; return when the parent closes the pipe. Runs on a big stack (see __main__)."""
+    from conformance.reference import execute
 
     sources: dict[str, str] = {}
     while True:
@@ -50,8 +50,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             sources[message[1]] = message[2]
             continue
         _, source_id, tree, main, sandbox, timeout, memory, stack = message
-        send(replies, on_big_stack(lambda: execute(sources[source_id], tree, main, sandbox,
-                                                   timeout, memory, stack)))
+        send(replies, execute(sources[source_id], tree, main, sandbox, timeout, memory, stack))
 
 
 if __name__ == "__main__":
