@@ -15,8 +15,8 @@ from conformance import SPEC_VERSIONS
 from conformance.case import DEFAULT_MAIN, Case
 from conformance.clauses import catalogue
 from conformance.harness import HARNESS_ID
-from conformance.yamlfile import (Document, YamlError, display_path, field_name,
-                                  read_document)
+from conformance.text import display_path
+from conformance.yamlfile import Document, YamlError, field_name, read_document
 
 SUFFIXES = (".yaml", ".yml")
 #: A case file larger than this is refused unread.

@@ -18,9 +18,9 @@ from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
 from conformance.keep import keep
 from conformance.loaders import LoaderError, from_options, known
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import BREACHES, Verdict
 from conformance.clauses import catalogue
-from conformance.report import CAUGHT, case_counts, render
+from conformance.report import case_counts, render
 from conformance.results import Results, Writer, read, write
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
@@ -136,12 +136,10 @@ def run_command(argv: Sequence[str]) -> int:
         print("runner.py: error: --write-expectations records the whole suite; drop -k",
               file=sys.stderr)
         return ExitCode.USAGE_ERROR
-    recorded = {}
     try:
-        for option, path in (("expectations", args.expectations),
-                             ("previous", args.write_expectations)):
-            if path and (option == "expectations" or path.exists()):
-                recorded[option] = expectations.load(path)
+        known = expectations.load(args.expectations) if args.expectations else None
+        previous = (expectations.load(args.write_expectations)
+                    if args.write_expectations and args.write_expectations.exists() else None)
     except expectations.ExpectationsError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.EXPECTATIONS_ERROR
@@ -190,10 +188,9 @@ def run_command(argv: Sequence[str]) -> int:
         print(f"kept the cases that did not pass under {args.keep_failed}/<case id>/")
     if args.write_expectations:
         if complete:
-            expectations.write(args.write_expectations,
-                               expectations.dump(results, recorded.get("previous")))
-            print(f"recorded {sum(not v.outcome.ok or v.outcome is Outcome.WARN for v in verdicts)}"
-                  f" known failure(s) in {args.write_expectations}")
+            expectations.write(args.write_expectations, expectations.dump(results, previous))
+            print(f"recorded {sum(v.outcome in BREACHES for v in verdicts)} known failure(s) in "
+                  f"{args.write_expectations}")
         else:
             print("the run was interrupted: expectations not written", file=sys.stderr)
     if not complete:
@@ -201,10 +198,10 @@ def run_command(argv: Sequence[str]) -> int:
               + (f"; {args.json} holds every case that finished" if args.json else ""),
               file=sys.stderr)
         return ExitCode.INTERRUPTED
-    if "expectations" in recorded:
+    if known:
         suite_ids = [case_id(path, root) for path in discover(root)]
         try:
-            comparison = expectations.compare(recorded["expectations"], results, suite_ids)
+            comparison = expectations.compare(known, results, suite_ids)
         except expectations.ExpectationsError as exc:
             print(exc, file=sys.stderr)
             return ExitCode.EXPECTATIONS_ERROR
@@ -323,7 +320,7 @@ def mutants_command(argv: Sequence[str]) -> int:
             print(f"{loader.name:38} conforming: " + (f"FAILED {', '.join(bad)}" if bad
                                                       else "passes every case"))
             continue
-        caught = [v.case for v in verdicts if mutant.clause in v.clauses and v.outcome in CAUGHT]
+        caught = [v.case for v in verdicts if mutant.clause in v.clauses and v.outcome in BREACHES]
         if not caught:
             missed.append(mutant.name)
         print(f"{loader.name:38} {mutant.clause:26} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import types
 from dataclasses import dataclass, field
@@ -12,17 +11,17 @@ from typing import Any, Collection, Mapping
 import yaml
 
 from conformance import SPEC_VERSIONS
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import BREACHES, Outcome, Verdict
 from conformance.results import Results
+from conformance.text import display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
 
 #: An expectations file larger than this is refused unread.
 MAX_BYTES = 1 << 20
 #: The outcomes an expectations file records: everything that is neither a pass nor a skip.
-RECORDED = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
 TOP_KEYS = ("loader", "spec", "failures")
 ENTRY_KEYS = ("outcome", "reason")
-_RECORDED_NAMES = ", ".join(o.value for o in RECORDED)
+_RECORDED_NAMES = ", ".join(o.value for o in BREACHES)
 
 
 class ExpectationsError(YamlError):
@@ -110,7 +109,7 @@ def _entry(doc: Document, case: Any, value: Any) -> Expectation:
     if outcome in (Outcome.PASS.value, Outcome.SKIP.value):
         raise doc.error(where + ["outcome"], f"{outcome!r} is no failure: remove the entry "
                         f"(an entry records one of {_RECORDED_NAMES})")
-    if outcome not in [o.value for o in RECORDED]:
+    if outcome not in [o.value for o in BREACHES]:
         raise doc.error(where + ["outcome"], f"{outcome!r} is not one of {_RECORDED_NAMES}")
     reason = value.get("reason", "")
     if not isinstance(reason, str):
@@ -179,7 +178,7 @@ def compare(expectations: Expectations, results: Results,
     fixed: list[tuple[Expectation, Verdict]] = []
     for verdict in results.verdicts:
         entry = entries.get(verdict.case)
-        if verdict.outcome in RECORDED:
+        if verdict.outcome in BREACHES:
             if entry is None:
                 new.append(verdict)
             elif entry.outcome is verdict.outcome:
@@ -194,18 +193,6 @@ def compare(expectations: Expectations, results: Results,
                       expectations.path)
 
 
-def _one_line(text: str) -> str:
-    """Escape control characters, so that a loader's message cannot break the line."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -214,18 +201,18 @@ def lines(comparison: Comparison) -> list[str]:
     """What the terminal shows: one line per problem, then a summary line."""
     out = []
     for v in comparison.new:
-        out.append(f"NEW {v.outcome.value.upper()} {v.case}: {_one_line(v.message)}")
+        out.append(f"NEW {v.outcome.value.upper()} {v.case}: {one_line(v.message)}")
     for entry, v in comparison.changed:
         out.append(f"CHANGED {v.case}: recorded {entry.outcome.value}, now {v.outcome.value}: "
-                   f"{_one_line(v.message)}")
+                   f"{one_line(v.message)}")
     for entry, v in comparison.fixed:
         now = "" if v.outcome is Outcome.PASS else ", now not applicable"
         out.append(f"UNEXPECTED PASS {v.case}: recorded {entry.outcome.value}{now} "
                    "(update the expectations)")
     for entry in comparison.unknown:
-        where = _display(comparison.path) if comparison.path else "the expectations"
+        where = display_path(comparison.path) if comparison.path else "the expectations"
         where += f":{entry.line}" if entry.line else ""
-        out.append(f"UNKNOWN CASE {_one_line(entry.case)} in {where}: no such case in the suite")
+        out.append(f"UNKNOWN CASE {one_line(entry.case)} in {where}: no such case in the suite")
     out.append("expectations: "
                + _plural(len(comparison.expected), "known failure", "known failures")
                + f" as recorded, {len(comparison.new)} new, {len(comparison.changed)} changed, "
@@ -277,7 +264,7 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
     kept = previous.entries if previous is not None and previous.loader == results.loader \
         else {}
     failures: dict[str, dict[str, str]] = {}
-    for v in sorted((v for v in results.verdicts if v.outcome in RECORDED),
+    for v in sorted((v for v in results.verdicts if v.outcome in BREACHES),
                     key=lambda v: v.case):
         old = kept.get(v.case)
         reason = old.reason if old is not None and old.outcome is v.outcome and old.reason \
@@ -289,8 +276,8 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
     body = _space_entries(body)
     ran = _plural(len(results.verdicts), "case", "cases")
     header = [
-        f"# Known failures of the loader {_one_line(results.loader)} against commonjs-conformance "
-        f"{_one_line(results.suite)}, Modules/{_one_line(results.spec)}.",
+        f"# Known failures of the loader {one_line(results.loader)} against commonjs-conformance "
+        f"{one_line(results.suite)}, Modules/{one_line(results.spec)}.",
         f"# Written by --write-expectations from a run of {ran}"
         + ("" if results.complete else " that was interrupted") + ".",
         "# A run checked against this file fails only when a case ends otherwise than",

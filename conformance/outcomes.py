@@ -22,6 +22,10 @@ class Outcome(enum.Enum):
         return self in (Outcome.PASS, Outcome.WARN, Outcome.SKIP)
 
 
+#: Outcomes that breach the spec: what expectation files record and what catches a mutant.
+BREACHES = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The judged result of one case against one loader."""

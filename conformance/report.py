@@ -7,13 +7,12 @@ from typing import Iterable, Mapping, Sequence
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import Clause, catalogue
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import BREACHES, Outcome, Verdict
 from conformance.results import Results
 
 MUTANT_PREFIX = "mutant:"
 VARIANT_PREFIX = "variant:"
 #: Outcomes that count as catching a mutant (warn: the clause it breaks is a SHOULD).
-CAUGHT = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
 BAD = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
 
 
@@ -105,9 +104,9 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
             lines.append(f"| `{name}` | ? | not in this suite's mutant list | | |")
             continue
         caught = [v.case for v in run.verdicts
-                  if mutant.clause in v.clauses and v.outcome in CAUGHT]
+                  if mutant.clause in v.clauses and v.outcome in BREACHES]
         others = sum(1 for v in run.verdicts
-                     if mutant.clause not in v.clauses and v.outcome in CAUGHT)
+                     if mutant.clause not in v.clauses and v.outcome in BREACHES)
         where = ", ".join(f"`{c}`" for c in caught) if caught else "**MISSED**"
         mode = " (sandbox)" if mutant.sandbox else ""
         lines.append(f"| `{name}`{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "

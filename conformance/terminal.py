@@ -7,6 +7,7 @@ from typing import TextIO
 
 from conformance.outcomes import Outcome, Verdict
 from conformance.results import Results
+from conformance.text import one_line
 
 MARKS = {
     Outcome.PASS: ".",
@@ -25,11 +26,6 @@ WORDS = {
     Outcome.TIMEOUT: "timed out",
     Outcome.SKIP: "skipped",
 }
-
-
-def printable(text: str) -> str:
-    """Control characters from a loader's output escaped, so it cannot redraw the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def area_of(case_id: str) -> str:
@@ -51,7 +47,7 @@ class Progress:
     def __call__(self, verdict: Verdict) -> None:
         if self.verbose:
             self.out.write(f"{verdict.outcome.value.upper():8} {verdict.case} "
-                           f"({verdict.seconds:.3f}s) {printable(verdict.message)}\n")
+                           f"({verdict.seconds:.3f}s) {one_line(verdict.message)}\n")
         else:
             area = area_of(verdict.case)
             if area != self.area:
@@ -85,9 +81,9 @@ def summary(results: Results, out: TextIO) -> None:
         out.write(f"\n{'=' * 20} {title} {'=' * 20}\n")
         for v in group:
             out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.clauses)}]\n"
-                      f"    {printable(v.message)}\n")
+                      f"    {one_line(v.message)}\n")
             for line in v.details:
-                out.write(f"      {printable(line)}\n")
+                out.write(f"      {one_line(line)}\n")
     by_area: dict[str, Counter] = defaultdict(Counter)
     for v in results.verdicts:
         by_area[area_of(v.case)][v.outcome] += 1

@@ -12,6 +12,8 @@ from typing import Any, Sequence
 
 import yaml
 
+from conformance.text import display_path, one_line
+
 
 #: Nesting deeper than this is refused: no file this suite reads needs a tenth of it, and the
 #: parser, the constructor and the schema validator all recurse once per level.
@@ -37,14 +39,9 @@ class YamlError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = _one_line(display_path(self.path)) + (f":{self.line}" if self.line else "")
-        field = f" {_clip(_one_line(self.field), SHOWN_FIELD)}:" if self.field else ""
-        return f"{where}:{field} {_clip(_one_line(self.problem), SHOWN_PROBLEM)}"
-
-
-def _one_line(text: str) -> str:
-    """Escape control characters so that a message stays on one line, whatever a key holds."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+        where = one_line(display_path(self.path)) + (f":{self.line}" if self.line else "")
+        field = f" {_clip(one_line(self.field), SHOWN_FIELD)}:" if self.field else ""
+        return f"{where}:{field} {_clip(one_line(self.problem), SHOWN_PROBLEM)}"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -52,13 +49,6 @@ def _clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit} more characters)"
-
-
-def display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 def field_name(path: Sequence[Any]) -> str:
