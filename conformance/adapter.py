@@ -6,6 +6,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Mapping, Protocol, runtime_checkable
 
+#: Seconds a loader may take for one program (CPU seconds on the reference loader), unless the
+#: loader declares or the user gives another.
+DEFAULT_TIMEOUT = 10.0
+
 #: Optional features a loader may lack; cases name the ones they need.
 FEATURES = ("require.main", "require.paths", "module.uri")
 

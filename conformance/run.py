@@ -10,15 +10,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Sequence
 
-from conformance.adapter import Ending, Execution, Loader, Program
+from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program
 from conformance.case import Case
 from conformance.command import stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
 from conformance.outcomes import Outcome, Verdict
 
-#: Seconds a loader may take for one case before it is stopped.
-DEFAULT_TIMEOUT = 10.0
 
 
 def not_applicable(case: Case, loader: Loader, spec: str) -> str | None:

@@ -22,7 +22,7 @@ from typing import Callable, TypeVar
 
 import quickjs
 
-from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.adapter import DEFAULT_TIMEOUT, Declaration, Ending, Execution, Program
 from conformance.command import kill_group
 from conformance.reference import worker
 
@@ -45,8 +45,6 @@ STACK_LIMIT = 64 << 20
 OUTPUT_LIMIT = 1 << 20
 #: Extra memory granted after a run ended out of memory, so its output can still be read.
 REPORT_HEADROOM = 32 << 20
-#: CPU seconds a program may use when none is given.
-DEFAULT_TIMEOUT = 10.0
 
 #: exec_tree reads at most this many .js files and bytes below its root.
 MAX_TREE_FILES = 20_000
