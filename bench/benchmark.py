@@ -50,6 +50,7 @@ import yaml
 
 import conformance
 import conformance.reference as reference
+import conformance.reference.bytecode as reference_bytecode
 import conformance.run as run
 from conformance import DEFAULT_SPEC
 from conformance.caseload import default_root, discover, load_all
@@ -155,8 +156,8 @@ def reference_groups(plan):
 
 
 def reference_pass(groups) -> tuple[float, list]:
-    """Seconds for conformance.run.run_cases (-j 1: run_case on every case, in order), and
-    the verdicts."""
+    """Seconds for conformance.run.run_cases -j 1 over the groups, as the command line runs
+    them (the reference loader's pipelined run_all), and the verdicts."""
     started = time.perf_counter()
     verdicts = [v for cases, loader, spec in groups
                 for v in run.run_cases(cases, loader, spec, jobs=1)]
@@ -210,47 +211,110 @@ def count_outcomes(verdicts) -> str:
     return ", ".join(f"{k} {c}" for k, c in sorted(counts.items()))
 
 
+def _threads_of(pid: int) -> list[int]:
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return [pid]
+
+
+def _cpu_ns(pid: int) -> int:
+    """CPU time of every thread of process `pid`, in nanoseconds (/proc schedstat)."""
+    total = 0
+    for tid in _threads_of(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+    return total
+
+
+@contextlib.contextmanager
+def one_core():
+    """This process and its children (the QuickJS workers), every thread of each, confined to
+    one CPU for the block; yields False where affinity cannot be set."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield False
+        return
+    allowed = os.sched_getaffinity(0)
+    cpu = {max(allowed)}
+
+    def pin(cpus) -> None:
+        for pid in [os.getpid(), *map(int, _children())]:
+            for tid in _threads_of(pid):
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(tid, cpus)
+    pin(cpu)
+    try:
+        yield True
+    finally:
+        pin(allowed)
+
+
 def section_reference(cases, repeats: int, breakdown: bool) -> None:
     plan = reference_plan(cases)
     groups = reference_groups(plan)
     n = len(plan)
     wrapped = [[WRAP % text for text in case.modules.values()] for case in cases]
-    say(f"1. Reference loader against the QuickJS floor: {n} cases, one core, sequential, "
+    unavailable = reference_bytecode.unavailable()
+    say(f"1. Reference loader against the QuickJS floor: {n} cases, sequential (-j 1), "
         f"{repeats} repeats interleaved")
-    say("   reference = conformance.run.run_cases -j 1 (run_case on every case) over "
+    say("   reference = conformance.run.run_cases -j 1 over "
         + ", ".join(f"{len(c)} on {l.name} held to {s}" for c, l, s in groups))
+    say("               (the runner and its QuickJS worker process, pipelined: they may use "
+        "two cores; 'on one core' pins both to one CPU)")
     say("   floor     = per case a bare quickjs.Context() evaluating that case's modules, "
         "wrapped as loader.js wraps them")
     say("               (compiled, not run: running them takes a loader); no harness, no "
         "loader.js, no runner; in this process")
+    say("   bytecode  = " + ("loader.js and the harness helper run from bytecode compiled once "
+                             "per worker" if not unavailable
+                             else f"unavailable ({unavailable}): everything compiled per case"))
     gc.collect()
     _, verdicts = reference_pass(groups)  # warm-up: imports, caches, worker processes
     floor_pass(wrapped)
-    ref_times, floor_times, context_times = [], [], []
+    ref_times, pinned_times, floor_times, context_times = [], [], [], []
+    runner_cpu, worker_cpu = [], []
     for _ in range(repeats):
         seconds, verdicts = reference_pass(groups)
         ref_times.append(seconds)
-        floor_times.append(floor_pass(wrapped))
-        context_times.append(context_pass(n))
+        with one_core() as pinned:
+            workers = [int(p) for p in _children()]
+            before = (time.process_time(), sum(_cpu_ns(p) for p in workers))
+            seconds, _ = reference_pass(groups)
+            pinned_times.append(seconds)
+            runner_cpu.append(time.process_time() - before[0])
+            worker_cpu.append((sum(_cpu_ns(p) for p in workers) - before[1]) / 1e9)
+            floor_times.append(floor_pass(wrapped))
+            context_times.append(context_pass(n))
     passed = sum(v.outcome is Outcome.PASS for v in verdicts)
     say(f"   outcomes of the reference run: {count_outcomes(verdicts)}"
         + ("" if passed == n else "   (NOT every case passed)"))
-    (rb, rm), (fb, fm), (cb, cm) = (stats(ref_times), stats(floor_times),
-                                    stats(context_times))
+    (rb, rm), (pb, pm), (fb, fm), (cb, cm) = (stats(ref_times), stats(pinned_times),
+                                              stats(floor_times), stats(context_times))
     us = lambda s: s / n * 1e6  # noqa: E731
-    say(f"   {'':44s}{'best':>10s}{'median':>10s}")
-    say(f"   {'reference, us per case':44s}{us(rb):10.1f}{us(rm):10.1f}")
-    say(f"   {'floor, us per case':44s}{us(fb):10.1f}{us(fm):10.1f}")
-    say(f"   {'  of which Context() created and freed':44s}{us(cb):10.1f}{us(cm):10.1f}")
-    say(f"   {'ratio reference / floor':44s}{rb / fb:9.2f}x{rm / fm:9.2f}x")
-    say(f"   {'reference, cases per second':44s}{n / rb:10.0f}{n / rm:10.0f}")
-    say(f"   {'floor, cases per second':44s}{n / fb:10.0f}{n / fm:10.0f}")
-    say(f"   target: reference <= {FLOOR_RATIO:g}x the floor per case (median): "
-        f"{rm / fm:.2f}x  {verdict(rm / fm <= FLOOR_RATIO)}")
+    say(f"   {'':48s}{'best':>10s}{'median':>10s}")
+    say(f"   {'reference -j 1, us per case':48s}{us(rb):10.1f}{us(rm):10.1f}")
+    say(f"   {'reference -j 1 on one core, us per case':48s}{us(pb):10.1f}{us(pm):10.1f}")
+    say(f"   {'floor, us per case (on that core)':48s}{us(fb):10.1f}{us(fm):10.1f}")
+    say(f"   {'  of which Context() created and freed':48s}{us(cb):10.1f}{us(cm):10.1f}")
+    say(f"   {'ratio reference -j 1 / floor':48s}{rb / fb:9.2f}x{rm / fm:9.2f}x")
+    say(f"   {'ratio reference on one core / floor':48s}{pb / fb:9.2f}x{pm / fm:9.2f}x")
+    say(f"   {'reference -j 1, cases per second':48s}{n / rb:10.0f}{n / rm:10.0f}")
+    say(f"   {'reference on one core, cases per second':48s}{n / pb:10.0f}{n / pm:10.0f}")
+    say(f"   {'floor, cases per second':48s}{n / fb:10.0f}{n / fm:10.0f}")
+    if pinned:
+        say(f"   CPU per case on one core (median): runner {us(statistics.median(runner_cpu)):.0f}"
+            f" us, QuickJS worker {us(statistics.median(worker_cpu)):.0f} us")
+    else:
+        say("   (CPU affinity cannot be set here: 'on one core' ran unpinned)")
+    say(f"   target: reference <= {FLOOR_RATIO:g}x the floor per case (median, -j 1): "
+        f"{rm / fm:.2f}x  {verdict(rm / fm <= FLOOR_RATIO)}; on one core {pm / fm:.2f}x  "
+        f"{verdict(pm / fm <= FLOOR_RATIO)}")
     say(f"   target: >= {CASES_PER_SECOND:,} cases per second on one core (median): "
-        f"{n / rm:,.0f}/s  {verdict(n / rm >= CASES_PER_SECOND)}")
+        f"{n / pm:,.0f}/s  {verdict(n / pm >= CASES_PER_SECOND)} (-j 1 unpinned: "
+        f"{n / rm:,.0f}/s; on this machine {CASES_PER_SECOND:,}/s is "
+        f"{1e6 / CASES_PER_SECOND / us(fm):.2f}x the floor)")
     if breakdown:
-        section_breakdown(plan, us(rm), us(fm), us(cm))
+        section_breakdown(plan, us(fm), us(cm))
     say()
 
 
@@ -275,31 +339,11 @@ class _Clock:
         return timed
 
 
-RUNNER_STEPS = ("not_applicable", "new_key", "prepare", "judge")
-
-
-@contextlib.contextmanager
-def runner_instrumented(clock: _Clock, loaders):
-    """Time run_case and its steps by swapping, in this process only, the names
-    conformance.run looks up (and each loader's run) for timing wrappers."""
-    saved = [(name, getattr(run, name)) for name in RUNNER_STEPS + ("run_case",)]
-    try:
-        for name, function in saved:
-            setattr(run, name, clock.wrap(name, function))
-        for loader in loaders:
-            loader.run = clock.wrap("loader.run", loader.run)
-        yield
-    finally:
-        for name, function in saved:
-            setattr(run, name, function)
-        for loader in loaders:
-            del loader.run  # back to the class's method
-
-
 @contextlib.contextmanager
 def engine_instrumented(clock: _Clock):
-    """Time each step of conformance.reference.execute (what runs QuickJS for one program)
-    by swapping the quickjs and json it looks up for timing wrappers."""
+    """Time each step of conformance.reference.execute (what runs QuickJS for one program,
+    in the worker) by swapping the quickjs, bytecode and json it looks up for timing
+    wrappers."""
     kept: list = []  # the running program's context objects: freed, and timed, after execute
 
     class Control:
@@ -340,17 +384,32 @@ def engine_instrumented(clock: _Clock):
         def set(self, *a):
             return self._timed("ctx.set(input)", "set", *a)
 
+        def get(self, *a):
+            control = Control(self._timed("ctx.get(control)", "get", *a))
+            kept.append(control)
+            return control
+
+        def eval(self, *a):
+            return self._timed("eval(loader.js)", "eval", *a)
+
         def execute_pending_job(self):
             return self._timed("pending jobs", "execute_pending_job")
 
-        def eval(self, *a):
-            control = Control(self._timed("eval(loader.js)", "eval", *a))
-            kept.append(control)
-            return control
+    scripts = {"n": 0}
+
+    def run_script(context, data):
+        step = "bytecode: loader.js" if scripts["n"] == 0 else "bytecode: harness factory"
+        scripts["n"] += 1
+        started = time.perf_counter()
+        try:
+            return reference_bytecode.run_script(context.context, data)
+        finally:
+            clock.add(step, time.perf_counter() - started)
 
     real_execute = reference.execute
 
     def execute(*args, **kwargs):
+        scripts["n"] = 0
         started = time.perf_counter()
         result = real_execute(*args, **kwargs)
         clock.add("execute", time.perf_counter() - started)
@@ -359,12 +418,12 @@ def engine_instrumented(clock: _Clock):
         clock.add("teardown", time.perf_counter() - started)
         return result
 
-    saved = {"quickjs": reference.quickjs, "json": reference.json}
+    saved = {name: getattr(reference, name) for name in ("quickjs", "json", "bytecode")}
     try:
         reference.quickjs = types.SimpleNamespace(Context=Context, JSException=quickjs.JSException,
-                                                  Object=quickjs.Object)
-        reference.json = types.SimpleNamespace(dumps=clock.wrap("json.dumps(input)", json.dumps),
-                                               loads=clock.wrap("json.loads(report)", json.loads))
+                                                  Object=Control)
+        reference.json = types.SimpleNamespace(loads=clock.wrap("json.loads(report)", json.loads))
+        reference.bytecode = types.SimpleNamespace(run_script=run_script)
         yield execute
     finally:
         for name, value in saved.items():
@@ -372,25 +431,29 @@ def engine_instrumented(clock: _Clock):
 
 
 def engine_pass(plan, clock: _Clock) -> int:
-    """execute() for every case in this process, as the reference loader's run() builds its
-    input (its module tree, the harness with a fresh key), instrumented; how many passed."""
+    """execute() for every case in this process, with what the worker gives it (the job the
+    reference loader builds, the precompiled loader and helper), instrumented; how many of
+    the cases then judged pass."""
     from conformance.judge import judge
+    from conformance.reference.compiled import compile_loader
     jobs = []
     for case, loader, spec in plan:
         key = new_key()
-        program = run.prepare(case, run.DEFAULT_TIMEOUT, key)
-        files = [(f"{reference.VIRTUAL_ROOT}/{module_id}.js", text)
-                 for module_id, text in program.modules.items()]
-        tree = reference._Tree(files, reference.VIRTUAL_ROOT, reference.VIRTUAL_SCHEME)
-        jobs.append((case, spec, key, loader, tree, program))
-    on_stack = getattr(reference, "on_big_stack", lambda call: call())
+        jobs.append((case, spec, key, loader._job(run.prepare(case, run.DEFAULT_TIMEOUT, key))))
+    compiled = {source: compile_loader(source) for source in {job.js_source for *_, job in jobs}}
+
+    def one(job):
+        ahead = compiled[job.js_source]
+        factory = ahead.harness_factory(job.harness_key) if ahead and job.harness_key else None
+        return execute(job.js_source, job.input, job.timeout, job.memory_limit,
+                       job.stack_limit, job.output_limit,
+                       loader_bytecode=ahead.loader if ahead else None,
+                       factories=(factory,) if factory else ())
+
     with engine_instrumented(clock) as execute:
-        executions = on_stack(lambda: [
-            execute(loader.js_source, tree, program.main, loader.sandbox, program.timeout,
-                    loader.memory_limit, loader.stack_limit)
-            for case, spec, key, loader, tree, program in jobs])
+        executions = reference.on_big_stack(lambda: [one(job) for *_, job in jobs])
     return sum(judge(case, execution, spec, key).outcome is Outcome.PASS
-               for (case, spec, key, *_), execution in zip(jobs, executions))
+               for (case, spec, key, _), execution in zip(jobs, executions))
 
 
 def _median_pass(passes: list[dict], key: str) -> dict:
@@ -399,63 +462,41 @@ def _median_pass(passes: list[dict], key: str) -> dict:
 
 
 def row(what: str, value: float | None, total: float | None = None) -> None:
-    """One line of the breakdown: what, us per case, share of the whole run_case."""
+    """One line of the breakdown: what, us per case, share of the total."""
     figure = "" if value is None else f"{value:8.1f}"
     share = f" {100 * value / total:5.1f}%" if total and value is not None else ""
     say(f"     {what:64s}{figure}{share}")
 
 
-def section_breakdown(plan, ref_us: float, floor_us: float, context_us: float) -> None:
+def section_breakdown(plan, floor_us: float, context_us: float) -> None:
     n = len(plan)
-    loaders = list({id(loader): loader for _, loader, _ in plan}.values())
-    groups = reference_groups(plan)
-    runner_passes, engine_passes, engine_ok = [], [], n
-    for _ in range(3):
-        clock = _Clock()
-        with runner_instrumented(clock, loaders):
-            reference_pass(groups)
-        runner_passes.append(clock.spent)
-        if engine_passes is None:
-            continue
-        clock = _Clock()
-        try:
+    passes, engine_ok = [], n
+    try:
+        for _ in range(3):
+            clock = _Clock()
             engine_ok = engine_pass(plan, clock)
-            engine_passes.append(clock.spent)
-        except Exception as exc:  # the loader's internals moved: say so, keep the rest
-            say(f"   (the in-process execute() breakdown is unavailable: "
-                f"{type(exc).__name__}: {exc})")
-            engine_passes = None
-    r = {k: v / n * 1e6 for k, v in _median_pass(runner_passes, "run_case").items()}
-    e = {k: v / n * 1e6 for k, v in _median_pass(engine_passes or [{}], "execute").items()}
-    R = lambda step: r.get(step, 0.0)  # noqa: E731
-    E = lambda step: e.get(step, 0.0)  # noqa: E731
-    total = R("run_case")
-    engine = E("execute") + E("teardown")
-    say("   Where a reference case's time goes (us per case; median of 3 instrumented passes):")
-    say(f"   run_case in this process, instrumented: {total:.1f} us "
-        f"(uninstrumented median above: {ref_us:.1f})")
-    rows = [
-        ("not_applicable", R("not_applicable")),
-        ("new_key (secrets.token_hex)", R("new_key")),
-        ("prepare: modules + the harness with its key", R("prepare")),
-        ("loader.run(): the program's whole round trip", R("loader.run")),
-        ("judge: reading the transcript", R("judge")),
-        ("other Python in run_case", total - sum(R(s) for s in RUNNER_STEPS + ("loader.run",))),
-    ]
-    for what, value in rows:
-        row(what, value, total)
-    if not e:
+            passes.append(clock.spent)
+    except Exception as exc:  # the loader's internals moved: say so, keep the rest
+        say(f"   (the in-process execute() breakdown is unavailable: {type(exc).__name__}: "
+            f"{exc})")
         return
-    say(f"   execute() run in this process for the same cases, instrumented: {engine:.1f} us "
-        f"({engine_ok} of {n} judged pass)")
-    steps = ("Context()", "limits", "json.dumps(input)", "ctx.set(input)", "eval(loader.js)",
+    e = {k: v / n * 1e6 for k, v in _median_pass(passes, "execute").items()}
+    E = lambda step: e.get(step, 0.0)  # noqa: E731
+    total = E("execute") + E("teardown")
+    say(f"   Where the QuickJS worker's time goes: execute() run in this process for the same "
+        f"cases, instrumented (median of 3):")
+    say(f"   {total:.1f} us per case ({engine_ok} of {n} judged pass)")
+    steps = ("Context()", "limits", "ctx.set(input)", "bytecode: loader.js",
+             "bytecode: harness factory", "eval(loader.js)", "ctx.get(control)",
              "control('run')", "pending jobs", "json.loads(report)", "control('report')")
     rows = [
         ("Context(): a new QuickJS runtime and context", E("Context()")),
         ("time, memory and stack limits", E("limits")),
-        ("json.dumps of the input (all sources, harness included)", E("json.dumps(input)")),
-        ("ctx.set of that JSON", E("ctx.set(input)")),
-        ("eval(loader.js): compile it, run its top level", E("eval(loader.js)")),
+        ("ctx.set of the input JSON (all sources, harness included)", E("ctx.set(input)")),
+        ("loader.js from bytecode: read, run its top level", E("bytecode: loader.js")),
+        ("the harness helper's factory from bytecode", E("bytecode: harness factory")),
+        ("eval(loader.js) from source (only without bytecode)", E("eval(loader.js)")),
+        ("ctx.get of the control function", E("ctx.get(control)")),
         ("control('run'): the program (see the estimates below)", E("control('run')")),
         ("pending promise jobs", E("pending jobs")),
         ("json.loads of the report", E("json.loads(report)")),
@@ -465,29 +506,18 @@ def section_breakdown(plan, ref_us: float, floor_us: float, context_us: float) -
     ]
     for what, value in rows:
         row(what, value, total)
-    handover = R("loader.run") - engine
-    handover = R("loader.run") - engine
-    row("loader.run() beyond execute(): building the tree, handing it to", None)
-    row("  QuickJS and back (worker process: pickling, pipes, its thread)", handover, total)
     rounds = 200
     loader_js = compile_cost("(function () {%s\n})" % reference.loader_source(), rounds)
     harness_js = compile_cost(WRAP % harness_source(new_key()), rounds)
     modules_js = max(0.0, floor_us - context_us)
-    running = E("control('run')") - harness_js - modules_js
+    running = E("control('run')") - modules_js
     say("   Compile-only estimates (a fresh context each, Context() subtracted, this run):")
-    row(f"compiling loader.js ({len(reference.loader_source()):,} chars; in eval(loader.js))",
-        loader_js)
-    row(f"compiling the harness ({len(harness_source()):,} chars; in control('run'))",
-        harness_js)
+    row(f"compiling loader.js from source ({len(reference.loader_source()):,} chars; "
+        "saved by bytecode)", loader_js)
+    row(f"compiling the harness from source ({len(harness_source()):,} chars; saved by "
+        "bytecode)", harness_js)
     row("compiling the case's modules (floor - bare Context())", modules_js)
     row("so control('run') beyond compiling: running the case, require", running)
-    python = total - engine + E("json.dumps(input)") + E("json.loads(report)") + (
-        E("execute") - sum(E(s) for s in steps))
-    say(f"   In short, per case: Context() + teardown {E('Context()') + E('teardown'):.0f} us; "
-        f"compiling loader.js + harness {loader_js + harness_js:.0f} us;")
-    say(f"   Python outside QuickJS (runner, judge, JSON, handover) {python:.0f} us; the "
-        f"{CASES_PER_SECOND:,}/s target leaves {1e6 / CASES_PER_SECOND:.0f} us per case, the "
-        f"floor alone is {floor_us:.0f} us.")
 
 
 # ------------------------------------------------------------------- 2. a command loader: node

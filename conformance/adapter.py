@@ -68,7 +68,13 @@ class Declaration:
 
 @runtime_checkable
 class Loader(Protocol):
-    """Anything that can run a Program: in-process Python code or an external command."""
+    """Anything that can run a Program: in-process Python code or an external command.
+
+    A loader may also offer run_all(programs) -> Iterator[Execution]: run() of each program in
+    turn, the Executions in the same order, taking the next program from the iterable before
+    handing back the last Execution if it likes (the reference loader starts it at once). A
+    sequential run (-j 1) then uses it, and close()s the iterator when it stops early.
+    """
 
     name: str
     declaration: Declaration

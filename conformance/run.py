@@ -6,6 +6,7 @@ import multiprocessing
 import pickle
 import signal
 import time
+from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Sequence
@@ -42,21 +43,62 @@ def prepare(case: Case, timeout: float = DEFAULT_TIMEOUT, key: str = KEY_PLACEHO
     return Program(name=case.id, modules=modules, main=case.main, timeout=timeout)
 
 
+def _skipped(case: Case, reason: str) -> Verdict:
+    return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (), "not-applicable")
+
+
+def _adapter_raised(loader: Loader, exc: Exception, started: float) -> Execution:
+    return Execution(stdout="", ending=Ending.CRASHED, exit_code=None,
+                     seconds=time.perf_counter() - started,
+                     diagnostic=f"{loader.name} adapter raised {type(exc).__name__}: {exc}")
+
+
 def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     """Run one case and judge it; a loader that raises is an error, never a crash of the run."""
     reason = not_applicable(case, loader, spec)
     if reason:
-        return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (), "not-applicable")
+        return _skipped(case, reason)
     key = new_key()
     program = prepare(case, timeout, key)
     started = time.perf_counter()
     try:
         execution = loader.run(program)
     except Exception as exc:  # an adapter bug must not take the whole run down
-        execution = Execution(stdout="", ending=Ending.CRASHED, exit_code=None,
-                              seconds=time.perf_counter() - started,
-                              diagnostic=f"{loader.name} adapter raised {type(exc).__name__}: {exc}")
+        execution = _adapter_raised(loader, exc, started)
     return judge(case, execution, spec, key)
+
+
+def _run_all(cases: Sequence[Case], loader: Loader, spec: str,
+             timeout: float) -> Iterator[Verdict]:
+    """run_case() for each case in turn, through the loader's run_all (see adapter.Loader):
+    the loader may start the next program while this judges the last."""
+    keys: deque[str] = deque()  # of the programs handed out and not yet judged
+
+    def programs() -> Iterator[Program]:
+        for case in cases:
+            if not_applicable(case, loader, spec) is None:
+                keys.append(new_key())
+                yield prepare(case, timeout, keys[-1])
+
+    executions = loader.run_all(programs())
+    try:
+        for index, case in enumerate(cases):
+            reason = not_applicable(case, loader, spec)
+            if reason:
+                yield _skipped(case, reason)
+                continue
+            started = time.perf_counter()
+            try:
+                execution = next(executions)
+            except Exception as exc:  # an adapter bug: this case is an error, the rest run alone
+                yield judge(case, _adapter_raised(loader, exc, started), spec, keys.popleft())
+                yield from (run_case(rest, loader, spec, timeout) for rest in cases[index + 1:])
+                return
+            yield judge(case, execution, spec, keys.popleft())
+    finally:
+        close = getattr(executions, "close", None)
+        if close:
+            close()
 
 
 def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
@@ -64,8 +106,11 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               on_verdict: Callable[[Verdict], None] | None = None,
               jobs: int = 1) -> Iterator[Verdict]:
     """Run cases, yielding each verdict in case order (also with jobs > 1 workers)."""
-    if jobs <= 1 or len(cases) < 2:
-        verdicts: Iterable[Verdict] = (run_case(case, loader, spec, timeout) for case in cases)
+    if (jobs <= 1 or len(cases) < 2) and hasattr(loader, "run_all"):
+        verdicts: Iterable[Verdict] = _run_all(cases, loader, spec, timeout)
+        executor = None
+    elif jobs <= 1 or len(cases) < 2:
+        verdicts = (run_case(case, loader, spec, timeout) for case in cases)
         executor = None
     else:
         executor, verdicts = _parallel(cases, loader, spec, timeout, jobs)

@@ -713,16 +713,16 @@ def test_a_worker_that_died_is_a_crash_and_the_next_run_gets_a_new_one(monkeypat
     import os
     import signal as signals
 
-    from conformance import reference
+    from conformance.reference import process
 
     loader = ReferenceLoader()
     program = Program("w", {"program": "print('fine');"}, "program", 5.0)
     assert loader.run(program).stdout == "fine\n"  # this thread's worker now exists
-    dead = reference._worker_for_this_thread()
+    dead = process._worker_for_this_thread()
     os.kill(dead.proc.pid, signals.SIGKILL)
     dead.proc.wait()
     with monkeypatch.context() as patch:  # as if it died between the check and the call
-        patch.setattr(reference._Worker, "usable", lambda self: True)
+        patch.setattr(process._Worker, "usable", lambda self: True)
         crashed = loader.run(program)
     assert crashed.ending is Ending.CRASHED
     assert "the QuickJS worker process died (signal SIGKILL)" in crashed.diagnostic

@@ -32,9 +32,30 @@ def source(key: str = KEY_PLACEHOLDER) -> str:
     return _template() if key == KEY_PLACEHOLDER else _template().replace(KEY_PLACEHOLDER, key)
 
 
+#: Keys are this many lowercase hexadecimal digits.
+KEY_LENGTH = 16
+_KEY = re.compile(f"[0-9a-f]{{{KEY_LENGTH}}}")
+
+
 def new_key() -> str:
     """A fresh key for one run of a case."""
-    return secrets.token_hex(8)
+    return secrets.token_hex(KEY_LENGTH // 2)
+
+
+@functools.cache
+def _around_key() -> tuple[str, str]:
+    before, after = _template().split(KEY_PLACEHOLDER)
+    return before, after
+
+
+def key_in(text: str) -> str | None:
+    """The key `text` carries when it is the helper's source, source(key); else None."""
+    before, after = _around_key()
+    if (len(text) != len(before) + KEY_LENGTH + len(after) or not text.startswith(before)
+            or not text.endswith(after)):
+        return None
+    key = text[len(before):len(before) + KEY_LENGTH]
+    return key if _KEY.fullmatch(key) else None
 
 
 def check(key: str, outcomes: str) -> str:

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
-import pickle
 import posixpath
-import select
-import signal
 import stat
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import quickjs
 
 from conformance.adapter import DEFAULT_TIMEOUT, Declaration, Ending, Execution, Program
-from conformance.command import kill_group
-from conformance.reference import worker
+from conformance.harness import HARNESS_ID, key_in
+from conformance.reference import bytecode
+from conformance.reference.process import Job, run_isolated, run_pipelined
 
 T = TypeVar("T")
 
@@ -54,6 +49,8 @@ MAX_TREE_DIRECTORIES = 20_000
 
 #: The global through which loader.js receives its input (it deletes it at once).
 INPUT_GLOBAL = "commonjsLoaderInput"
+#: The global function through which loader.js is driven (it deletes it before the program).
+CONTROL_GLOBAL = "commonjsLoaderControl"
 
 
 def on_big_stack(call: Callable[[], T]) -> T:
@@ -86,106 +83,6 @@ def loader_source() -> str:
     return resources.files(__name__).joinpath("loader.js").read_text("utf-8")
 
 
-#: Wall-clock seconds a program may take beyond twice its CPU limit before its QuickJS worker
-#: is taken to be stuck in native code (where QuickJS does not check the CPU limit) and killed.
-WALL_MARGIN = 1.0
-#: Why a worker gave no Execution.
-STUCK, DIED = "stuck", "died"
-
-
-class _Worker:
-    """One QuickJS worker process (conformance.reference.worker) and the loader sources it has."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.reference.worker"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        self.sources: set[str] = set()
-
-    def usable(self) -> bool:
-        return self.pid == os.getpid() and self.proc.poll() is None
-
-    def kill(self) -> None:
-        kill_group(self.proc.pid)
-        self.proc.wait()
-
-    def call(self, js_source: str, tree: "_Tree", main: str, sandbox: bool, timeout: float,
-             memory_limit: int, stack_limit: int) -> Execution | str:
-        """The worker's Execution; or, the worker killed, why: STUCK past the wall-clock limit,
-        or DIED."""
-        source_id = _source_id(js_source)
-        try:
-            if source_id not in self.sources:
-                worker.send(self.proc.stdin, ("source", source_id, js_source))
-                self.sources.add(source_id)
-            worker.send(self.proc.stdin, ("run", source_id, tree, main, sandbox, timeout,
-                                          memory_limit, stack_limit))
-        except OSError:  # a broken pipe: the worker is gone
-            self.kill()
-            return DIED
-        reply = self._receive(time.monotonic() + 2 * timeout + WALL_MARGIN)
-        if isinstance(reply, str):
-            self.kill()
-        return reply
-
-    def _receive(self, deadline: float) -> Execution | str:
-        fd = self.proc.stdout.fileno()
-        data = b""
-        wanted = worker.HEADER.size
-        size = None
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                return STUCK
-            chunk = os.read(fd, wanted - len(data))
-            if not chunk:
-                return DIED
-            data += chunk
-            if len(data) < wanted:
-                continue
-            if size is None:
-                size = worker.HEADER.unpack(data)[0]
-                data, wanted = b"", size
-                continue
-            return pickle.loads(data)
-
-
-_threads = threading.local()
-
-
-def _worker_for_this_thread() -> _Worker:
-    current = getattr(_threads, "worker", None)
-    if current is None or not current.usable():
-        current = _threads.worker = _Worker()
-    return current
-
-
-@functools.lru_cache(maxsize=64)
-def _source_id(js_source: str) -> str:
-    return hashlib.sha256(js_source.encode("utf-8")).hexdigest()[:16]
-
-
-def run_isolated(js_source: str, tree: "_Tree", main: str, sandbox: bool, timeout: float,
-                 memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT) -> Execution:
-    """execute() in this thread's QuickJS worker process, with a wall-clock limit."""
-    started = time.perf_counter()
-    runner = _worker_for_this_thread()
-    execution = runner.call(js_source, tree, main, sandbox, timeout, memory_limit, stack_limit)
-    if not isinstance(execution, str):
-        return execution
-    seconds = time.perf_counter() - started
-    code = runner.proc.returncode
-    if execution == STUCK:
-        return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
-                         diagnostic=f"no answer within {2 * timeout + WALL_MARGIN:g} s of wall "
-                                    "clock (QuickJS stuck in native code, where its CPU limit "
-                                    "is not checked); the QuickJS worker process was killed")
-    how = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit status {code}"
-    return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
-                     diagnostic=f"the QuickJS worker process died ({how})")
-
-
 class ReferenceLoader:
     """The reference loader; sandbox=True drops require.paths and module.uri. Programs run in a
     QuickJS worker process (one per thread), so nothing they do can hang or crash the run."""
@@ -204,11 +101,21 @@ class ReferenceLoader:
         self.stack_limit = stack_limit
 
     def run(self, program: Program) -> Execution:
+        return run_isolated(self._job(program))
+
+    def run_all(self, programs: Iterable[Program]) -> Iterator[Execution]:
+        """run() for each program in turn, pipelined (process.run_pipelined): the worker
+        starts the next program while the caller judges the last."""
+        return run_pipelined(self._job(program) for program in programs)
+
+    def _job(self, program: Program) -> Job:
         files = [(f"{VIRTUAL_ROOT}/{module_id}.js", source)
                  for module_id, source in program.modules.items()]
         tree = _Tree(files, VIRTUAL_ROOT, VIRTUAL_SCHEME)
-        return run_isolated(self.js_source, tree, program.main, self.sandbox, program.timeout,
-                            self.memory_limit, self.stack_limit)
+        key = key_in(program.modules.get(HARNESS_ID, ""))
+        compiled = [f"{VIRTUAL_ROOT}/{HARNESS_ID}.js"] if key else []
+        return Job(self.js_source, loader_input(tree, program.main, self.sandbox, compiled),
+                   program.timeout, self.memory_limit, self.stack_limit, OUTPUT_LIMIT, key)
 
 
 @dataclass(frozen=True)
@@ -220,24 +127,45 @@ class _Tree:
     uri_scheme: str
 
 
-def execute(js_source: str, tree: _Tree, main: str, sandbox: bool, timeout: float,
+def loader_input(tree: _Tree, main: str, sandbox: bool, compiled: Sequence[str] = (),
+                 output_limit: int = OUTPUT_LIMIT) -> str:
+    """The JSON loader.js reads (see its header). compiled: paths whose factories may come
+    precompiled, in the order execute()'s factories give them."""
+    return json.dumps({"files": list(tree.files), "root": tree.root, "main": main,
+                       "sandbox": sandbox, "uriScheme": tree.uri_scheme,
+                       "outputLimit": output_limit, "compiled": list(compiled)})
+
+
+def execute(js_source: str, input_json: str, timeout: float,
             memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT,
-            output_limit: int = OUTPUT_LIMIT) -> Execution:
-    """Run module `main` of `tree` with loader `js_source` in a fresh QuickJS context."""
+            output_limit: int = OUTPUT_LIMIT, loader_bytecode: bytes | None = None,
+            factories: Sequence[bytes] = ()) -> Execution:
+    """Run loader `js_source` on `input_json` (see loader_input) in a fresh QuickJS context.
+
+    loader_bytecode, when given, is js_source compiled (see .compiled); factories are scripts
+    that hand the loader the factories of the input's "compiled" paths, compiled ahead of time
+    from those files' sources. Should any of them throw, the program runs again from source.
+    """
     started = time.perf_counter()
     cpu_deadline = time.process_time() + timeout
     context = quickjs.Context()
     context.set_time_limit(timeout)
     context.set_memory_limit(memory_limit)
     context.set_max_stack_size(stack_limit)
-    context.set(INPUT_GLOBAL, json.dumps({
-        "files": list(tree.files), "root": tree.root, "main": main, "sandbox": sandbox,
-        "uriScheme": tree.uri_scheme, "outputLimit": output_limit}))
+    context.set(INPUT_GLOBAL, input_json)
 
     try:
-        control = context.eval(js_source)
-    except quickjs.JSException as exc:
-        if _interrupted(exc):
+        if loader_bytecode is None:
+            context.eval(js_source)
+        elif not all(bytecode.run_script(context, script)
+                     for script in (loader_bytecode, *factories)):
+            return execute(js_source, input_json, timeout, memory_limit, stack_limit,
+                           output_limit)
+        control = context.get(CONTROL_GLOBAL)
+        if not isinstance(control, quickjs.Object):
+            raise TypeError(f"it defined no function {CONTROL_GLOBAL}")
+    except (quickjs.JSException, TypeError) as exc:
+        if isinstance(exc, quickjs.JSException) and _interrupted(exc):
             return _timed_out("", [], timeout, started)
         return Execution(stdout="", ending=Ending.CRASHED, exit_code=None,
                          seconds=time.perf_counter() - started,
@@ -335,7 +263,8 @@ def exec_tree(root: Path | str, main: str, sandbox: bool = False,
                          f"{posixpath.join(directory, main + '.js')} does not exist{hint}")
     main_id = posixpath.relpath(main_path, directory)[:-len(".js")]
     tree = _Tree(list(files.items()), directory, FILE_SCHEME)
-    return run_isolated(js_source or loader_source(), tree, main_id, sandbox, timeout)
+    return run_isolated(Job(js_source or loader_source(), loader_input(tree, main_id, sandbox),
+                            timeout, MEMORY_LIMIT, STACK_LIMIT, OUTPUT_LIMIT))
 
 
 def read_modules(root: Path | str) -> dict[str, str]:

@@ -1,16 +1,20 @@
 // The reference loader of commonjs-conformance: CommonJS Modules/1.1.1 on QuickJS.
 // conformance/reference/__init__.py sets the global commonjsLoaderInput to one JSON string,
 //   {"files": [[path, source], ...], "root": "/modules", "main": "program", "sandbox": false,
-//    "uriScheme": "memory://", "outputLimit": 1048576},
-// then evaluates this script in a fresh context. It deletes that global, installs `print` and
-// evaluates to a control function; all else stays in this closure, out of the modules' reach:
-//   control('run')     runs the main module and returns the report below; an uncaught error
-//                      goes into the report, it is never thrown
-//   control('report')  JSON {"stdout": text, "truncated": bool, "error": text or null}, also
-//                      answerable after the time limit interrupted 'run'
+//    "uriScheme": "memory://", "outputLimit": 1048576, "compiled": [path, ...]},
+// then evaluates this script (or its bytecode) in a fresh context. It deletes that global,
+// installs `print` and the global function commonjsLoaderControl; all else stays in this
+// closure, out of the modules' reach:
+//   control('factory', f)  takes f as the factory of the next path in input.compiled: that
+//                          file's source, wrapped by control('wrap', source) and compiled ahead
+//                          of time (used once; a second load compiles the source)
+//   control('run')         deletes the global, runs the main module and returns the report
+//                          below; an uncaught error goes into the report, it is never thrown
+//   control('report')      JSON {"stdout": text, "truncated": bool, "error": text or null},
+//                          also answerable after the time limit interrupted 'run'
+//   control('wrap', text)  the text compileModule evaluates for a module whose source is text
 // Each clause lives in one small named function, so a broken "mutant" copy is one text
-// substitution away. The code is terse on purpose: QuickJS compiles it anew for every run,
-// and that costs about as much per token as everything else the loader does.
+// substitution away.
 (function (global) {
     var input = JSON.parse(global.commonjsLoaderInput);
     delete global.commonjsLoaderInput;
@@ -19,6 +23,7 @@
     var lines = [], printed = 0, truncated = false, uncaught = null;
     var globalEval = global.eval, defineProperty = Object.defineProperty;
     var ownErrors = new WeakSet();
+    var compiledPaths = input.compiled || [], compiled = new Map();
 
     // ---- output
 
@@ -174,11 +179,18 @@
         return loadModule(topId, path).exports;
     }
 
-    // The module's code as a function of its free variables. No newline precedes the source,
-    // so line numbers stay the file's; a leading '#!' line becomes a comment.
-    function compileModule(source, topId) {
+    // The text that makes a module's code a function of its free variables. No newline
+    // precedes the source, so line numbers stay the file's; a leading '#!' line becomes a
+    // comment.
+    function wrapModule(source) {
         var code = source.slice(0, 2) === '#!' ? '//' + source.slice(2) : source;
-        var factory = globalEval('(function (require, exports, module) {' + code + '\n})');
+        return '(function (require, exports, module) {' + code + '\n})';
+    }
+
+    // The module's factory: compiled ahead of time from the same text, or compiled now.
+    function compileModule(path, topId) {
+        var factory = compiled.get(path) || globalEval(wrapModule(files.get(path)));
+        compiled.delete(path);
         defineProperty(factory, 'name', {value: topId});
         return factory;
     }
@@ -190,7 +202,7 @@
         mainModule = mainModule || record.module; // the first module loaded is the main one
         cache.set(topId, record);
         try {
-            var factory = compileModule(files.get(path), topId);
+            var factory = compileModule(path, topId);
             factory.call(record.exports, createRequire(topId), record.exports, record.module);
         } catch (error) {
             cache.delete(topId);
@@ -208,14 +220,20 @@
     }
 
     defineProperty(global, 'print', {value: print, writable: true, configurable: true});
-    return function control(command) {
-        if (command === 'run') {
-            try {
-                runMain();
-            } catch (error) {
-                uncaught = describeUncaught(error);
+    defineProperty(global, 'commonjsLoaderControl', {configurable: true, value:
+        function control(command, argument) {
+            if (command === 'factory') {
+                compiled.set(compiledPaths[compiled.size], argument);
+            } else if (command === 'wrap') {
+                return wrapModule(argument);
+            } else if (command === 'run') {
+                delete global.commonjsLoaderControl;
+                try {
+                    runMain();
+                } catch (error) {
+                    uncaught = describeUncaught(error);
+                }
             }
-        }
-        return report();
-    };
+            return report();
+        }});
 })(globalThis);

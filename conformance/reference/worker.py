@@ -16,9 +16,14 @@ from typing import IO, Any
 HEADER = struct.Struct(">I")
 
 
-def send(stream: IO[bytes], message: Any) -> None:
+def encode(message: Any) -> bytes:
+    """A message as it travels: its length, then its pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(HEADER.pack(len(data)) + data)
+    return HEADER.pack(len(data)) + data
+
+
+def send(stream: IO[bytes], message: Any) -> None:
+    stream.write(encode(message))
     stream.flush()
 
 
@@ -33,11 +38,13 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    """Answer ('source', id, text) by remembering the loader source, ('run', id, ...) with the
-    Execution; return when the parent closes the pipe. Runs on a big stack (see __main__)."""
+    """Answer ('source', id, text) by remembering the loader source and compiling it, ('run',
+    id, ...) (see process.Job) with the Execution; return when the parent closes the pipe.
+    Runs on a big stack (see __main__)."""
     from conformance.reference import execute
+    from conformance.reference.compiled import compile_loader
 
-    sources: dict[str, str] = {}
+    sources: dict[str, tuple[str, Any]] = {}
     while True:
         header = _read_exactly(requests, HEADER.size)
         if header is None:
@@ -47,11 +54,14 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             return
         message = pickle.loads(body)
         if message[0] == "source":
-            sources[message[1]] = message[2]
+            sources[message[1]] = (message[2], compile_loader(message[2]))
             continue
-        _, source_id, tree, main, sandbox, timeout, memory, stack = message
-        send(replies, execute(sources[source_id], tree, main, sandbox, timeout, memory, stack))
-
+        _, source_id, text, timeout, memory, stack, output_limit, harness_key = message
+        js_source, compiled = sources[source_id]
+        factory = compiled.harness_factory(harness_key) if compiled and harness_key else None
+        send(replies, execute(js_source, text, timeout, memory, stack, output_limit,
+                              loader_bytecode=compiled.loader if compiled else None,
+                              factories=(factory,) if factory else ()))
 
 if __name__ == "__main__":
     from conformance.reference import on_big_stack

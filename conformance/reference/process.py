@@ -1,0 +1,204 @@
+"""The runner's side of the QuickJS worker process: jobs sent, replies read, stuck workers killed."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from conformance.adapter import Ending, Execution
+from conformance.command import kill_group
+from conformance.reference import worker
+
+#: Wall-clock seconds a program may take beyond twice its CPU limit before its QuickJS worker
+#: is taken to be stuck in native code (where QuickJS does not check the CPU limit) and killed.
+WALL_MARGIN = 1.0
+#: Why a worker gave no Execution.
+STUCK, DIED = "stuck", "died"
+#: Jobs a pipelined run keeps sent ahead of the one whose reply it waits for.
+AHEAD = 1
+#: Only jobs this small are sent ahead: a pipe holds them whole, so sending one never waits
+#: on a worker busy writing a large reply that nobody reads yet.
+AHEAD_BYTES = 48 << 10
+
+
+@dataclass(frozen=True)
+class Job:
+    """One program for the worker: loader.js's input (JSON) and the limits to run it under."""
+
+    js_source: str
+    input: str
+    timeout: float
+    memory_limit: int
+    stack_limit: int
+    output_limit: int
+    #: The key of the harness helper at the input's first "compiled" path, if it is there.
+    harness_key: str | None = None
+
+
+class _Worker:
+    """One QuickJS worker process (conformance.reference.worker) and the loader sources it has."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.reference.worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.sources: set[str] = set()
+
+    def usable(self) -> bool:
+        return self.pid == os.getpid() and self.proc.poll() is None
+
+    def kill(self) -> None:
+        kill_group(self.proc.pid)
+        self.proc.wait()
+
+    def message(self, job: Job) -> bytes:
+        """The bytes that make the worker run `job` (with its loader source, if new to it)."""
+        source_id = _source_id(job.js_source)
+        run = worker.encode(("run", source_id, job.input, job.timeout, job.memory_limit,
+                             job.stack_limit, job.output_limit, job.harness_key))
+        if source_id in self.sources:
+            return run
+        return worker.encode(("source", source_id, job.js_source)) + run
+
+    def send(self, job: Job, data: bytes) -> bool:
+        """Send message(job); False when the worker is gone (it is then killed)."""
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except OSError:  # a broken pipe
+            self.kill()
+            return False
+        self.sources.add(_source_id(job.js_source))
+        return True
+
+    def receive(self, deadline: float) -> Execution | str:
+        """The next Execution; or, the worker killed, why: STUCK past `deadline` (monotonic),
+        or DIED."""
+        fd = self.proc.stdout.fileno()
+        data = b""
+        wanted = worker.HEADER.size
+        size = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                self.kill()
+                return STUCK
+            chunk = os.read(fd, wanted - len(data))
+            if not chunk:
+                self.kill()
+                return DIED
+            data += chunk
+            if len(data) < wanted:
+                continue
+            if size is None:
+                size = worker.HEADER.unpack(data)[0]
+                data, wanted = b"", size
+                continue
+            return pickle.loads(data)
+
+
+_threads = threading.local()
+
+
+def _worker_for_this_thread() -> _Worker:
+    current = getattr(_threads, "worker", None)
+    if current is None or not current.usable():
+        current = _threads.worker = _Worker()
+    return current
+
+
+@functools.lru_cache(maxsize=64)
+def _source_id(js_source: str) -> str:
+    return hashlib.sha256(js_source.encode("utf-8")).hexdigest()[:16]
+
+
+def _wall_limit(job: Job) -> float:
+    return 2 * job.timeout + WALL_MARGIN
+
+
+def _failure(why: str, job: Job, runner: _Worker, seconds: float) -> Execution:
+    """The Execution of a job whose worker was killed: STUCK or DIED."""
+    if why == STUCK:
+        return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
+                         diagnostic=f"no answer within {_wall_limit(job):g} s of wall clock "
+                                    "(QuickJS stuck in native code, where its CPU limit is not "
+                                    "checked); the QuickJS worker process was killed")
+    code = runner.proc.returncode
+    how = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit status {code}"
+    return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
+                     diagnostic=f"the QuickJS worker process died ({how})")
+
+
+def run_isolated(job: Job) -> Execution:
+    """`job` run in this thread's QuickJS worker process, with a wall-clock limit."""
+    started = time.monotonic()
+    runner = _worker_for_this_thread()
+    reply = (runner.receive(started + _wall_limit(job)) if runner.send(job, runner.message(job))
+             else DIED)
+    if isinstance(reply, str):
+        return _failure(reply, job, runner, time.monotonic() - started)
+    return reply
+
+
+def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
+    """run_isolated() for each job in turn, the same Executions in the same order, but with the
+    next job sent before the current one's Execution is handed back: the worker starts it at
+    once, while the caller judges. A job's wall-clock limit runs from when its worker could
+    start it. Ending early (close()) kills a worker that still has jobs."""
+    source = iter(jobs)
+    sent: deque[Job] = deque()
+    runner: _Worker | None = None
+    free_since = time.monotonic()  # when the worker finished the job before the oldest sent
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(sent) <= AHEAD:
+                job = next(source, None)
+                if job is None:
+                    exhausted = True
+                    break
+                runner = runner if runner and runner.usable() else _worker_for_this_thread()
+                data = runner.message(job)
+                if sent and len(data) > AHEAD_BYTES:  # sent once the worker is free
+                    source = _chain(job, source)
+                    break
+                if not runner.send(job, data):
+                    sent.append(job)  # its receive() reports DIED
+                    break
+                if not sent:
+                    free_since = time.monotonic()
+                sent.append(job)
+            if not sent:
+                return
+            job = sent.popleft()
+            reply = runner.receive(free_since + _wall_limit(job))
+            if isinstance(reply, str):
+                yield _failure(reply, job, runner, time.monotonic() - free_since)
+                # Jobs sent to the killed worker go to a fresh one.
+                source, sent = _chain(*sent, source), deque()
+                runner = None
+            else:
+                yield reply
+            free_since = time.monotonic()
+    finally:
+        if sent and runner is not None:
+            runner.kill()
+
+
+def _chain(*items):
+    """The jobs given, then the rest of the iterator that is the last argument."""
+    *first, rest = items
+    yield from first
+    yield from rest

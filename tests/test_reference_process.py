@@ -1,0 +1,78 @@
+"""The QuickJS worker process seen from the runner (conformance.reference.process): pipelined
+runs give what one-at-a-time runs give, whatever goes wrong in between."""
+
+import dataclasses
+import threading
+
+from conformance.adapter import Ending, Program
+from conformance.reference import ReferenceLoader, process
+
+
+def program(name: str, text: str, timeout: float = 5.0, **more: str) -> Program:
+    return Program(name, {"program": text, **more}, "program", timeout)
+
+
+def essence(execution):
+    return dataclasses.replace(execution, seconds=0.0)
+
+
+def run_all(loader, programs, limit: float = 60.0):
+    """loader.run_all's Executions, failing the test rather than hanging it."""
+    out: list = []
+    worker = threading.Thread(target=lambda: out.extend(loader.run_all(programs)), daemon=True)
+    worker.start()
+    worker.join(limit)
+    assert not worker.is_alive(), "the pipelined run hung"
+    return out
+
+
+def test_a_pipelined_run_gives_what_single_runs_give():
+    loader = ReferenceLoader()
+    programs = [program(f"p{i}", f"print({i}, typeof require, module.id);") for i in range(20)]
+    programs.append(program("throws", "throw new Error('x');"))
+    programs.append(program("syntax", "print(;"))
+    assert [essence(e) for e in run_all(loader, programs)] == \
+        [essence(loader.run(p)) for p in programs]
+
+
+def test_a_program_stuck_in_native_code_times_out_and_the_ones_sent_after_it_still_run():
+    loader = ReferenceLoader()
+    stuck = program("stuck", "/(x+x+)+y/.test(new Array(40).join('x')); print('no');", 0.2)
+    programs = [program("before", "print('before');"), stuck,
+                program("after1", "print('after1');"), program("after2", "print('after2');")]
+    executions = run_all(loader, programs)
+    assert [e.stdout for e in executions] == ["before\n", "", "after1\n", "after2\n"]
+    assert executions[1].ending is Ending.TIMED_OUT
+    assert "QuickJS stuck in native code" in executions[1].diagnostic
+
+
+def test_large_programs_and_large_outputs_in_a_row_do_not_deadlock():
+    loader = ReferenceLoader()
+    big_source = "var s = '" + "x" * 300_000 + "'; print(s.length);"
+    big_output = "for (var i = 0; i < 2000; i++) print(new Array(200).join('y'));"
+    programs = [program("out1", big_output), program("in1", big_source),
+                program("out2", big_output), program("in2", big_source),
+                program("tiny", "print('tiny');")]
+    executions = run_all(loader, programs)
+    assert [len(e.stdout) for e in executions] == [2000 * 200, 7, 2000 * 200, 7, 5]
+
+
+def test_stopping_early_kills_a_worker_that_still_has_programs_and_the_next_run_is_fresh():
+    loader = ReferenceLoader()
+    programs = iter([program(f"p{i}", f"print({i});") for i in range(5)])
+    executions = loader.run_all(programs)
+    assert next(executions).stdout == "0\n"
+    busy = process._worker_for_this_thread()
+    executions.close()
+    assert busy.proc.poll() is not None  # killed: it had a program sent ahead
+    assert next(programs).name == "p2"  # p1 was sent ahead; nothing more was taken
+    assert loader.run(program("later", "print('later');")).stdout == "later\n"
+    assert process._worker_for_this_thread() is not busy
+
+
+def test_a_run_that_ends_normally_keeps_its_worker():
+    loader = ReferenceLoader()
+    list(loader.run_all([program("a", "print(1);"), program("b", "print(2);")]))
+    kept = process._worker_for_this_thread()
+    list(loader.run_all([program("c", "print(3);")]))
+    assert process._worker_for_this_thread() is kept and kept.usable()

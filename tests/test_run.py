@@ -1,0 +1,90 @@
+"""Running cases (conformance.run): a loader's run_all is used for sequential runs and judged
+exactly as run() would be, whatever the loader does."""
+
+import dataclasses
+from pathlib import Path
+
+from conformance.adapter import Declaration, Ending, Execution
+from conformance.caseload import discover, load_all
+from conformance.outcomes import Outcome
+from conformance.reference import ReferenceLoader
+from conformance.run import run_case, run_cases
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+SPEC = "1.1.1"
+
+
+def suite():
+    cases, errors = load_all(discover(CASES), CASES)
+    assert not errors
+    return cases
+
+
+def essence(verdict):
+    return dataclasses.replace(verdict, seconds=0.0)
+
+
+class OneAtATime:
+    """The reference loader without run_all."""
+
+    def __init__(self, sandbox: bool = False):
+        self.inner = ReferenceLoader(sandbox=sandbox)
+        self.name, self.declaration = self.inner.name, self.inner.declaration
+
+    def run(self, program):
+        return self.inner.run(program)
+
+
+def test_sequential_runs_through_run_all_judge_as_run_case_does():
+    cases = suite()
+    for sandbox in (False, True):
+        piped = [essence(v) for v in run_cases(cases, ReferenceLoader(sandbox=sandbox), SPEC)]
+        single = [essence(run_case(c, OneAtATime(sandbox), SPEC)) for c in cases]
+        assert piped == single
+        assert {v.outcome for v in piped} <= {Outcome.PASS, Outcome.SKIP}
+        assert sum(v.outcome is Outcome.SKIP for v in piped) < len(cases) / 2
+
+
+class Recording:
+    """A loader whose run_all echoes each program's name and records what was asked of it."""
+
+    name = "recording"
+    declaration = Declaration()
+
+    def __init__(self, fail_after: int | None = None):
+        self.fail_after = fail_after
+        self.ran: list[str] = []
+        self.closed = False
+
+    def run(self, program):
+        self.ran.append("run:" + program.name)
+        return Execution(stdout="", ending=Ending.EXITED, exit_code=0)
+
+    def run_all(self, programs):
+        try:
+            for index, program in enumerate(programs):
+                if self.fail_after is not None and index >= self.fail_after:
+                    raise RuntimeError("adapter bug")
+                self.ran.append("run_all:" + program.name)
+                yield Execution(stdout="", ending=Ending.EXITED, exit_code=0)
+        finally:
+            self.closed = True
+
+
+def test_a_run_all_that_raises_fails_that_case_and_the_rest_run_one_at_a_time():
+    cases = [c for c in suite() if c.sandbox is not True and SPEC in c.versions][:5]
+    loader = Recording(fail_after=2)
+    verdicts = list(run_cases(cases, loader, SPEC))
+    assert [v.case for v in verdicts] == [c.id for c in cases]
+    assert "adapter raised RuntimeError: adapter bug" in verdicts[2].message
+    assert loader.ran == [f"run_all:{c.id}" for c in cases[:2]] + \
+        [f"run:{c.id}" for c in cases[3:]]
+
+
+def test_stopping_a_sequential_run_early_closes_run_all():
+    cases = [c for c in suite() if c.sandbox is not True and SPEC in c.versions][:5]
+    loader = Recording()
+    verdicts = run_cases(cases, loader, SPEC)
+    next(verdicts)
+    verdicts.close()
+    assert loader.closed
