@@ -85,6 +85,16 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+#: What --json writes: the run's setting and every target with what was measured.
+RECORD: dict = {"targets": []}
+
+
+def target(what: str, measured: str, ok: bool, note: str = "") -> str:
+    """Record a target of issue 6 with its measured figure; the text printed after it."""
+    RECORD["targets"].append({"target": what, "measured": measured, "met": ok, "note": note})
+    return f"{what}: {measured}  {verdict(ok)}" + (f" ({note})" if note else "")
+
+
 def machine() -> str:
     model = ""
     with contextlib.suppress(OSError):
@@ -124,9 +134,9 @@ def tree_state() -> str:
     if not head:
         return f"{repo} (git state unknown)"
     changed = [line[3:] for line in git("status", "--porcelain").splitlines()
-               if not line[3:].startswith("bench/")]
-    return f"{repo} at {head}" + (f" + uncommitted changes in {', '.join(changed)}"
-                                   if changed else "")
+               if not line[3:].startswith("bench/") and line[3:] != "REPORT.md"]
+    return f"commit {head}" + (f" + uncommitted changes in {', '.join(changed)}"
+                               if changed else "")
 
 
 def stats(samples: list[float]) -> tuple[float, float]:
@@ -155,12 +165,12 @@ def reference_groups(plan):
     return list(groups.values())
 
 
-def reference_pass(groups) -> tuple[float, list]:
-    """Seconds for conformance.run.run_cases -j 1 over the groups, as the command line runs
-    them (the reference loader's pipelined run_all), and the verdicts."""
+def reference_pass(groups, jobs: int = 1) -> tuple[float, list]:
+    """Seconds for conformance.run.run_cases -j JOBS over the groups, as the command line runs
+    them (-j 1: the reference loader's pipelined run_all), and the verdicts."""
     started = time.perf_counter()
     verdicts = [v for cases, loader, spec in groups
-                for v in run.run_cases(cases, loader, spec, jobs=1)]
+                for v in run.run_cases(cases, loader, spec, jobs=jobs)]
     return time.perf_counter() - started, verdicts
 
 
@@ -271,11 +281,12 @@ def section_reference(cases, repeats: int, breakdown: bool) -> None:
     gc.collect()
     _, verdicts = reference_pass(groups)  # warm-up: imports, caches, worker processes
     floor_pass(wrapped)
-    ref_times, pinned_times, floor_times, context_times = [], [], [], []
+    ref_times, pinned_times, two_times, floor_times, context_times = [], [], [], [], []
     runner_cpu, worker_cpu = [], []
     for _ in range(repeats):
         seconds, verdicts = reference_pass(groups)
         ref_times.append(seconds)
+        two_times.append(reference_pass(groups, jobs=2)[0])
         with one_core() as pinned:
             workers = [int(p) for p in _children()]
             before = (time.process_time(), sum(_cpu_ns(p) for p in workers))
@@ -288,8 +299,9 @@ def section_reference(cases, repeats: int, breakdown: bool) -> None:
     passed = sum(v.outcome is Outcome.PASS for v in verdicts)
     say(f"   outcomes of the reference run: {count_outcomes(verdicts)}"
         + ("" if passed == n else "   (NOT every case passed)"))
-    (rb, rm), (pb, pm), (fb, fm), (cb, cm) = (stats(ref_times), stats(pinned_times),
-                                              stats(floor_times), stats(context_times))
+    (rb, rm), (pb, pm), (jb, jm), (fb, fm), (cb, cm) = (
+        stats(ref_times), stats(pinned_times), stats(two_times), stats(floor_times),
+        stats(context_times))
     us = lambda s: s / n * 1e6  # noqa: E731
     say(f"   {'':48s}{'best':>10s}{'median':>10s}")
     say(f"   {'reference -j 1, us per case':48s}{us(rb):10.1f}{us(rm):10.1f}")
@@ -300,19 +312,22 @@ def section_reference(cases, repeats: int, breakdown: bool) -> None:
     say(f"   {'ratio reference on one core / floor':48s}{pb / fb:9.2f}x{pm / fm:9.2f}x")
     say(f"   {'reference -j 1, cases per second':48s}{n / rb:10.0f}{n / rm:10.0f}")
     say(f"   {'reference on one core, cases per second':48s}{n / pb:10.0f}{n / pm:10.0f}")
+    say(f"   {'reference -j 2, cases per second':48s}{n / jb:10.0f}{n / jm:10.0f}")
     say(f"   {'floor, cases per second':48s}{n / fb:10.0f}{n / fm:10.0f}")
     if pinned:
         say(f"   CPU per case on one core (median): runner {us(statistics.median(runner_cpu)):.0f}"
             f" us, QuickJS worker {us(statistics.median(worker_cpu)):.0f} us")
     else:
         say("   (CPU affinity cannot be set here: 'on one core' ran unpinned)")
-    say(f"   target: reference <= {FLOOR_RATIO:g}x the floor per case (median, -j 1): "
-        f"{rm / fm:.2f}x  {verdict(rm / fm <= FLOOR_RATIO)}; on one core {pm / fm:.2f}x  "
-        f"{verdict(pm / fm <= FLOOR_RATIO)}")
-    say(f"   target: >= {CASES_PER_SECOND:,} cases per second on one core (median): "
-        f"{n / pm:,.0f}/s  {verdict(n / pm >= CASES_PER_SECOND)} (-j 1 unpinned: "
-        f"{n / rm:,.0f}/s; on this machine {CASES_PER_SECOND:,}/s is "
-        f"{1e6 / CASES_PER_SECOND / us(fm):.2f}x the floor)")
+    say("   target: " + target(
+        f"reference at most {FLOOR_RATIO:g}x the floor per case (-j 1, median)",
+        f"{rm / fm:.2f}x", rm / fm <= FLOOR_RATIO,
+        f"{us(rm):.0f} us against {us(fm):.0f} us; pinned to one core {pm / fm:.2f}x"))
+    say("   target: " + target(
+        f"at least {CASES_PER_SECOND:,} reference cases per second on one core (median)",
+        f"{n / pm:,.0f}/s", n / pm >= CASES_PER_SECOND,
+        f"-j 1 unpinned {n / rm:,.0f}/s, -j 2 {n / jm:,.0f}/s; here {CASES_PER_SECOND:,}/s is "
+        f"{1e6 / CASES_PER_SECOND / us(fm):.2f}x the floor, which runs {n / fm:,.0f}/s"))
     if breakdown:
         section_breakdown(plan, us(fm), us(cm))
     say()
@@ -483,8 +498,8 @@ def section_breakdown(plan, floor_us: float, context_us: float) -> None:
     e = {k: v / n * 1e6 for k, v in _median_pass(passes, "execute").items()}
     E = lambda step: e.get(step, 0.0)  # noqa: E731
     total = E("execute") + E("teardown")
-    say(f"   Where the QuickJS worker's time goes: execute() run in this process for the same "
-        f"cases, instrumented (median of 3):")
+    say("   Where the QuickJS worker's time goes: execute() run in this process for the same "
+        "cases, instrumented (median of 3):")
     say(f"   {total:.1f} us per case ({engine_ok} of {n} judged pass)")
     steps = ("Context()", "limits", "ctx.set(input)", "bytecode: loader.js",
              "bytecode: harness factory", "eval(loader.js)", "ctx.get(control)",
@@ -585,11 +600,14 @@ def section_node(cases, repeats: int, diagnose: bool) -> None:
         say(f"   {'speed-up -j 2 over -j 1':44s}{ob / tb:9.2f}x{om / tm:9.2f}x")
         say(f"   {'  bare starts: 2 at a time over 1 at a time':44s}{bb / b2b:9.2f}x"
             f"{bm / b2m:9.2f}x")
-        say(f"   target: suite -j 1 within {COMMAND_RATIO:g}x the bare starts (median): "
-            f"{om / bm:.2f}x  {verdict(om / bm <= COMMAND_RATIO)}")
-        say(f"   target: -j 2 at least {PARALLEL_SPEEDUP:g}x faster than -j 1 (median; "
-            f"{os.cpu_count()} cores here): {om / tm:.2f}x  {verdict(om / tm >= PARALLEL_SPEEDUP)}"
-            f"; this machine gave bare starts {bm / b2m:.2f}x")
+        say("   target: " + target(
+            f"node -j 1 within {COMMAND_RATIO:g}x of as many bare starts (median)",
+            f"{om / bm:.2f}x", om / bm <= COMMAND_RATIO,
+            f"{ms(om):.1f} ms against {ms(bm):.1f} ms per start, {starts} starts"))
+        say("   target: " + target(
+            f"node -j 2 at least {PARALLEL_SPEEDUP:g}x faster than -j 1 (median)",
+            f"{om / tm:.2f}x", om / tm >= PARALLEL_SPEEDUP,
+            f"{os.cpu_count()} cores; bare starts two at a time gave {bm / b2m:.2f}x"))
         if diagnose:
             diagnose_node(cases, node, spec, timeout, argv, env, verdicts)
     say()
@@ -776,18 +794,24 @@ def section_scaling(root: Path, sizes: list[int]) -> None:
     per_case = (fl["seconds"] / large) / (fs["seconds"] / small)
     memory = fl["hwm"] / fs["hwm"]
     growth = (fl["hwm"] - fs["hwm"]) / (large - small)
-    say(f"   per-case time {large:,}/{small:,}: {per_case:.2f}x (target: roughly constant, "
-        f"<= {SCALING_TIME:g}x)  {verdict(per_case <= SCALING_TIME)}")
+    say("   target: " + target(
+        f"time linear in the number of cases: per-case time {large:,}/{small:,} at most "
+        f"{SCALING_TIME:g}x", f"{per_case:.2f}x", per_case <= SCALING_TIME,
+        f"{fs['seconds'] / small * 1e3:.3f} and {fl['seconds'] / large * 1e3:.3f} ms per case, "
+        "loading included"))
     if (small, large) == (1000, 10000):
-        say(f"   peak memory {large:,}/{small:,}: {memory:.2f}x, {growth / 1024:.1f} KiB more "
-            f"per extra case (target: flat, <= {SCALING_MEMORY:g}x)  "
-            f"{verdict(memory <= SCALING_MEMORY)}")
+        say("   target: " + target(
+            f"peak memory flat: {large:,}/{small:,} at most {SCALING_MEMORY:g}x",
+            f"{memory:.2f}x", memory <= SCALING_MEMORY,
+            f"{fs['hwm'] / 2**20:.1f} and {fl['hwm'] / 2**20:.1f} MiB, "
+            f"{growth / 1024:.2f} KiB more per extra case"))
     else:  # a small range hides growth: project the line through both sizes to 1k..10k
         base = fs["hwm"] - growth * small
         projected = (base + growth * 10000) / (base + growth * 1000)
-        say(f"   peak memory {large:,}/{small:,}: {memory:.2f}x, {growth / 1024:.1f} KiB more "
-            f"per extra case; projected 10,000/1,000: {projected:.2f}x (target: flat, "
-            f"<= {SCALING_MEMORY:g}x)  {verdict(projected <= SCALING_MEMORY)}")
+        say("   target: " + target(
+            f"peak memory flat: 10,000/1,000 at most {SCALING_MEMORY:g}x (projected from "
+            f"{small:,} and {large:,})", f"{projected:.2f}x", projected <= SCALING_MEMORY,
+            f"{memory:.2f}x measured, {growth / 1024:.2f} KiB more per extra case"))
     say()
 
 
@@ -806,6 +830,9 @@ def main(argv: list[str] | None = None) -> int:
                                    "(default 1000,5000,10000; quick 250,1000)")
     p.add_argument("--no-node", action="store_true", help="skip section 2")
     p.add_argument("--no-scaling", action="store_true", help="skip section 3")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="also write the targets and what was measured to FILE (REPORT.md's "
+                        "speed section is rendered from it: runner.py report --benchmark FILE)")
     p.add_argument("--scale-child", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.scale_child:
@@ -814,11 +841,15 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.perf_counter()
     say("commonjs-conformance benchmark (bench/benchmark.py, issue 6)")
-    say(f"command: cd {shlex.quote(os.getcwd())} && python {shlex.join(sys.argv)}")
-    say(f"machine: {machine()}")
-    say(f"tree: {tree_state()}")
+    command = f"python {shlex.join(sys.argv)}"
+    say(f"command: cd {shlex.quote(os.getcwd())} && {command}")
+    RECORD.update(command=command, machine=machine(), tree=tree_state(),
+                  date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    say(f"machine: {RECORD['machine']}")
+    say(f"tree: {RECORD['tree']}")
     node = shutil.which("node")
-    say(f"versions: {versions(node)}")
+    RECORD["versions"] = versions(node)
+    say(f"versions: {RECORD['versions']}")
     say("every ratio below sets two figures measured in this run against each other")
     say()
 
@@ -846,7 +877,12 @@ def main(argv: list[str] | None = None) -> int:
         sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
                  else [250, 1000] if args.quick else [1000, 5000, 10000])
         section_scaling(root, sizes)
-    say(f"benchmark took {time.perf_counter() - began:.1f} s")
+    took = time.perf_counter() - began
+    say(f"benchmark took {took:.1f} s")
+    if args.json:
+        RECORD["seconds"] = round(took, 1)
+        args.json.write_text(json.dumps(RECORD, indent=2) + "\n", encoding="utf-8")
+        say(f"figures written to {args.json}")
     return 0
 
 

@@ -114,10 +114,25 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
     return lines
 
 
+def _speed(figures: Mapping) -> list[str]:
+    """The benchmark's targets and what it measured (bench/benchmark.py --json)."""
+    lines = [f"Measured by `{figures.get('command', '?')}` on {figures.get('date', '?')}: "
+             f"{figures.get('machine', '?')}; {figures.get('versions', '?')}; "
+             f"{figures.get('tree', '?')}. Every ratio sets two figures measured in that one "
+             "run against each other; absolute figures depend on the machine.", "",
+             "| target | measured | met | detail |", "| --- | --- | --- | --- |"]
+    for entry in figures.get("targets", []):
+        lines.append(f"| {_escape(entry['target'])} | {_escape(entry['measured'])} | "
+                     f"{'yes' if entry['met'] else '**no**'} | {_escape(entry.get('note', ''))} |")
+    return lines
+
+
 def render(runs: Iterable[Results], command: str = "",
-           reasons: Mapping[tuple[str, str], Mapping[str, str]] | None = None) -> str:
+           reasons: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+           benchmark: Mapping | None = None) -> str:
     """The whole REPORT.md for these runs (mutant runs become the kill matrix); `reasons`
-    maps (loader, spec) to case id -> why it fails, from expectation files."""
+    maps (loader, spec) to case id -> why it fails, from expectation files; `benchmark`, the
+    figures bench/benchmark.py --json wrote, adds a section on speed."""
     runs = list(runs)
     reasons = reasons or {}
     loaders = [r for r in runs if not r.loader.startswith((MUTANT_PREFIX, VARIANT_PREFIX))]
@@ -161,6 +176,8 @@ def render(runs: Iterable[Results], command: str = "",
                 "applicable on every case, or the suite fails a loader for something the spec "
                 "allows.", ""]
         out += _variants(variants) + [""]
+    if benchmark:
+        out += ["## Speed", ""] + _speed(benchmark) + [""]
     return "\n".join(out)
 
 

@@ -717,8 +717,8 @@ def test_a_worker_that_died_is_a_crash_and_the_next_run_gets_a_new_one(monkeypat
 
     loader = ReferenceLoader()
     program = Program("w", {"program": "print('fine');"}, "program", 5.0)
-    assert loader.run(program).stdout == "fine\n"  # this thread's worker now exists
-    dead = process._worker_for_this_thread()
+    assert loader.run(program).stdout == "fine\n"  # an idle worker now exists
+    dead = process._idle[-1]
     os.kill(dead.proc.pid, signals.SIGKILL)
     dead.proc.wait()
     with monkeypatch.context() as patch:  # as if it died between the check and the call

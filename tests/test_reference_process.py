@@ -3,6 +3,7 @@ runs give what one-at-a-time runs give, whatever goes wrong in between."""
 
 import dataclasses
 import threading
+import time
 
 from conformance.adapter import Ending, Program
 from conformance.reference import ReferenceLoader, process
@@ -62,17 +63,39 @@ def test_stopping_early_kills_a_worker_that_still_has_programs_and_the_next_run_
     programs = iter([program(f"p{i}", f"print({i});") for i in range(5)])
     executions = loader.run_all(programs)
     assert next(executions).stdout == "0\n"
-    busy = process._worker_for_this_thread()
+    busy = [w for w in live_workers() if w not in process._idle]
     executions.close()
-    assert busy.proc.poll() is not None  # killed: it had a program sent ahead
+    assert busy and all(w.proc.poll() is not None for w in busy)  # had a program sent ahead
     assert next(programs).name == "p2"  # p1 was sent ahead; nothing more was taken
     assert loader.run(program("later", "print('later');")).stdout == "later\n"
-    assert process._worker_for_this_thread() is not busy
+    assert not set(busy) & set(process._idle)
 
 
-def test_a_run_that_ends_normally_keeps_its_worker():
+def test_a_run_that_ends_normally_keeps_its_worker_for_any_later_run():
     loader = ReferenceLoader()
     list(loader.run_all([program("a", "print(1);"), program("b", "print(2);")]))
-    kept = process._worker_for_this_thread()
+    kept = process._idle[-1]
+    assert kept.usable()
     list(loader.run_all([program("c", "print(3);")]))
-    assert process._worker_for_this_thread() is kept and kept.usable()
+    assert process._idle[-1] is kept
+
+
+
+def test_runs_at_once_get_workers_of_their_own_and_hand_them_back():
+    loader = ReferenceLoader()
+    slow = program("slow", "var t = Date.now(); while (Date.now() - t < 1500) {} print('slow');")
+    out: list = []
+    other = threading.Thread(target=lambda: out.append(loader.run(slow).stdout))
+    other.start()
+    time.sleep(0.2)  # the slow program has its worker by now
+    assert loader.run(program("quick", "print('quick');")).stdout == "quick\n"
+    assert out == []  # the quick one did not wait for the slow one's worker
+    other.join(30)
+    assert out == ["slow\n"]
+    idle = list(process._idle)
+    assert len(idle) == len(set(idle)) >= 2
+
+
+def live_workers():
+    import gc
+    return [o for o in gc.get_objects() if isinstance(o, process._Worker) and o.usable()]

@@ -85,7 +85,8 @@ def loader_source() -> str:
 
 class ReferenceLoader:
     """The reference loader; sandbox=True drops require.paths and module.uri. Programs run in a
-    QuickJS worker process (one per thread), so nothing they do can hang or crash the run."""
+    QuickJS worker process (one per program running at once, kept between runs), so nothing
+    they do can hang or crash the run."""
 
     #: run() waits on another process: a run with -j N runs it in N threads.
     waits_on_process = True

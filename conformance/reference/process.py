@@ -109,14 +109,26 @@ class _Worker:
             return pickle.loads(data)
 
 
-_threads = threading.local()
+#: Workers not running anything, kept for the next run in any thread.
+_idle: list[_Worker] = []
+_idle_lock = threading.Lock()
 
 
-def _worker_for_this_thread() -> _Worker:
-    current = getattr(_threads, "worker", None)
-    if current is None or not current.usable():
-        current = _threads.worker = _Worker()
-    return current
+def _acquire() -> _Worker:
+    """An idle worker, or a new one: a worker runs one caller's jobs at a time."""
+    with _idle_lock:
+        while _idle:
+            found = _idle.pop()
+            if found.usable():
+                return found
+    return _Worker()
+
+
+def _release(runner: _Worker) -> None:
+    """Keep a worker that finished all it was sent for the next caller."""
+    if runner.usable():
+        with _idle_lock:
+            _idle.append(runner)
 
 
 @functools.lru_cache(maxsize=64)
@@ -144,11 +156,12 @@ def _failure(why: str, job: Job, runner: _Worker, seconds: float) -> Execution:
 def run_isolated(job: Job) -> Execution:
     """`job` run in this thread's QuickJS worker process, with a wall-clock limit."""
     started = time.monotonic()
-    runner = _worker_for_this_thread()
+    runner = _acquire()
     reply = (runner.receive(started + _wall_limit(job)) if runner.send(job, runner.message(job))
              else DIED)
     if isinstance(reply, str):
         return _failure(reply, job, runner, time.monotonic() - started)
+    _release(runner)
     return reply
 
 
@@ -169,7 +182,7 @@ def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
                 if job is None:
                     exhausted = True
                     break
-                runner = runner if runner and runner.usable() else _worker_for_this_thread()
+                runner = runner if runner and runner.usable() else _acquire()
                 data = runner.message(job)
                 if sent and len(data) > AHEAD_BYTES:  # sent once the worker is free
                     source = _chain(job, source)
@@ -195,6 +208,8 @@ def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
     finally:
         if sent and runner is not None:
             runner.kill()
+        elif runner is not None:
+            _release(runner)
 
 
 def _chain(*items):
