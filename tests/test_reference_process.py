@@ -2,6 +2,8 @@
 runs give what one-at-a-time runs give, whatever goes wrong in between."""
 
 import dataclasses
+import os
+import signal
 import threading
 import time
 
@@ -45,6 +47,44 @@ def test_a_program_stuck_in_native_code_times_out_and_the_ones_sent_after_it_sti
     assert [e.stdout for e in executions] == ["before\n", "", "after1\n", "after2\n"]
     assert executions[1].ending is Ending.TIMED_OUT
     assert "QuickJS stuck in native code" in executions[1].diagnostic
+
+
+def test_a_worker_killed_mid_run_fails_that_program_and_the_rest_run_on_a_fresh_one():
+    loader = ReferenceLoader()
+    slow = program("slow", "var t = Date.now(); while (Date.now() - t < 4000) {} print('x');")
+    programs = [slow, program("a", "print('a');"), program("b", "print('b');")]
+
+    def kill_the_busy_worker():
+        for worker in live_workers():
+            if worker not in process._idle:
+                os.kill(worker.proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(1.0, kill_the_busy_worker)
+    timer.start()
+    executions = run_all(loader, programs)
+    timer.join()
+    assert executions[0].ending is Ending.CRASHED
+    assert "the QuickJS worker process died (signal SIGKILL)" in executions[0].diagnostic
+    assert [e.stdout for e in executions[1:]] == ["a\n", "b\n"]
+
+
+def test_a_worker_killed_while_the_caller_judges_is_not_mistaken_for_a_fresh_one():
+    # The worker dies running the job sent ahead while the caller still holds the last
+    # Execution: the next job must not go to another worker whose first reply would then be
+    # taken for the dead one's.
+    loader = ReferenceLoader()
+    slow = program("slow", "var t = Date.now(); while (Date.now() - t < 4000) {} print('x');")
+    executions = loader.run_all(iter([program("first", "print('first');"), slow,
+                                      program("a", "print('a');"), program("b", "print('b');")]))
+    assert next(executions).stdout == "first\n"
+    time.sleep(0.5)  # the worker is running the slow program now
+    busy = [w for w in live_workers() if w not in process._idle]
+    assert len(busy) == 1
+    os.kill(busy[0].proc.pid, signal.SIGKILL)
+    busy[0].proc.wait()
+    rest = list(executions)
+    assert rest[0].ending is Ending.CRASHED and rest[0].stdout == ""
+    assert [e.stdout for e in rest[1:]] == ["a\n", "b\n"]
 
 
 def test_large_programs_and_large_outputs_in_a_row_do_not_deadlock():

@@ -182,7 +182,8 @@ def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
                 if job is None:
                     exhausted = True
                     break
-                runner = runner if runner and runner.usable() else _acquire()
+                if not sent and (runner is None or not runner.usable()):
+                    runner = _acquire()  # (with jobs sent, a dead worker is told by receive)
                 data = runner.message(job)
                 if sent and len(data) > AHEAD_BYTES:  # sent once the worker is free
                     source = _chain(job, source)
