@@ -68,33 +68,63 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
     return judge(case, execution, spec, key)
 
 
-def _run_all(cases: Sequence[Case], loader: Loader, spec: str,
+class _Walk:
+    """The cases, each read once and in order; as an iterator, the programs of those that
+    apply, which a loader's run_all takes as it likes. `fates` holds, in case order, every case
+    walked and not yet judged: (case, why it does not apply, None) or (case, None, key)."""
+
+    def __init__(self, cases: Iterable[Case], loader: Loader, spec: str, timeout: float):
+        self.cases = iter(cases)
+        self.loader, self.spec, self.timeout = loader, spec, timeout
+        self.fates: deque[tuple[Case, str | None, str | None]] = deque()
+        self.ready: deque[Program] = deque()  # programs walked to and not yet handed out
+
+    def step(self) -> bool:
+        """Walk one case further; False when there is none."""
+        case = next(self.cases, None)
+        if case is None:
+            return False
+        reason = not_applicable(case, self.loader, self.spec)
+        key = None if reason else new_key()
+        self.fates.append((case, reason, key))
+        if key:
+            self.ready.append(prepare(case, self.timeout, key))
+        return True
+
+    def __iter__(self) -> "_Walk":
+        return self
+
+    def __next__(self) -> Program:
+        while not self.ready:
+            if not self.step():
+                raise StopIteration
+        return self.ready.popleft()
+
+
+def _run_all(cases: Iterable[Case], loader: Loader, spec: str,
              timeout: float) -> Iterator[Verdict]:
     """run_case() for each case in turn, through the loader's run_all (see adapter.Loader):
     the loader may start the next program while this judges the last."""
-    keys: deque[str] = deque()  # of the programs handed out and not yet judged
-
-    def programs() -> Iterator[Program]:
-        for case in cases:
-            if not_applicable(case, loader, spec) is None:
-                keys.append(new_key())
-                yield prepare(case, timeout, keys[-1])
-
-    executions = loader.run_all(programs())
+    walk = _Walk(cases, loader, spec, timeout)
+    executions = loader.run_all(walk)
     try:
-        for index, case in enumerate(cases):
-            reason = not_applicable(case, loader, spec)
+        while walk.fates or walk.step():
+            case, reason, key = walk.fates[0]
             if reason:
+                walk.fates.popleft()
                 yield _skipped(case, reason)
                 continue
             started = time.perf_counter()
             try:
                 execution = next(executions)
             except Exception as exc:  # an adapter bug: this case is an error, the rest run alone
-                yield judge(case, _adapter_raised(loader, exc, started), spec, keys.popleft())
-                yield from (run_case(rest, loader, spec, timeout) for rest in cases[index + 1:])
+                walk.fates.popleft()
+                yield judge(case, _adapter_raised(loader, exc, started), spec, key)
+                rest = chain((fate[0] for fate in walk.fates), walk.cases)
+                yield from (run_case(other, loader, spec, timeout) for other in rest)
                 return
-            yield judge(case, execution, spec, keys.popleft())
+            walk.fates.popleft()
+            yield judge(case, execution, spec, key)
     finally:
         close = getattr(executions, "close", None)
         if close:

@@ -88,3 +88,25 @@ def test_stopping_a_sequential_run_early_closes_run_all():
     next(verdicts)
     verdicts.close()
     assert loader.closed
+
+
+class Counting:
+    """A sequence of cases that counts how often each is read (a suite may load each case
+    from its file when it is read)."""
+
+    def __init__(self, cases):
+        self.cases, self.reads = list(cases), [0] * len(cases)
+
+    def __len__(self):
+        return len(self.cases)
+
+    def __getitem__(self, index):
+        self.reads[index] += 1
+        return self.cases[index]
+
+
+def test_a_sequential_run_reads_each_case_once():
+    cases = Counting(suite())
+    verdicts = list(run_cases(cases, ReferenceLoader(), SPEC))
+    assert [v.case for v in verdicts] == [c.id for c in cases.cases]
+    assert cases.reads == [1] * len(cases)
