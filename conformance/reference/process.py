@@ -27,6 +27,8 @@ WALL_MARGIN = 1.0
 STUCK, DIED = "stuck", "died"
 #: Jobs a pipelined run keeps sent ahead of the one whose reply it waits for.
 AHEAD = 1
+#: Bytes asked of the worker's pipe at once.
+READ_SIZE = 1 << 16
 #: Only jobs this small are sent ahead: a pipe holds them whole, so sending one never waits
 #: on a worker busy writing a large reply that nobody reads yet.
 AHEAD_BYTES = 48 << 10
@@ -55,6 +57,8 @@ class _Worker:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         self.sources: set[str] = set()
+        #: Bytes read from the worker and not yet taken as a reply.
+        self.unread = bytearray()
 
     def usable(self) -> bool:
         return self.pid == os.getpid() and self.proc.poll() is None
@@ -87,26 +91,22 @@ class _Worker:
         """The next Execution; or, the worker killed, why: STUCK past `deadline` (monotonic),
         or DIED."""
         fd = self.proc.stdout.fileno()
-        data = b""
-        wanted = worker.HEADER.size
-        size = None
         while True:
+            if len(self.unread) >= worker.HEADER.size:
+                end = worker.HEADER.size + worker.HEADER.unpack_from(self.unread)[0]
+                if len(self.unread) >= end:
+                    reply = pickle.loads(memoryview(self.unread)[worker.HEADER.size:end])
+                    del self.unread[:end]
+                    return reply
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
                 self.kill()
                 return STUCK
-            chunk = os.read(fd, wanted - len(data))
+            chunk = os.read(fd, READ_SIZE)
             if not chunk:
                 self.kill()
                 return DIED
-            data += chunk
-            if len(data) < wanted:
-                continue
-            if size is None:
-                size = worker.HEADER.unpack(data)[0]
-                data, wanted = b"", size
-                continue
-            return pickle.loads(data)
+            self.unread += chunk
 
 
 #: Workers not running anything, kept for the next run in any thread.
