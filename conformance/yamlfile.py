@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -37,6 +36,9 @@ class YamlError(Exception):
         self.field = field
         self.problem = problem
         super().__init__(str(self))
+
+    def __reduce__(self):  # pickled as its parts (it crosses from worker processes)
+        return type(self), (self.path, self.line, self.field, self.problem)
 
     def __str__(self) -> str:
         where = one_line(display_path(self.path)) + (f":{self.line}" if self.line else "")
@@ -169,14 +171,8 @@ def read_document(path: Path, max_bytes: int,
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error_class(path, None, "", f"not UTF-8 (byte {exc.start})") from None
-    loader = None
     try:
-        loader = _Loader(text, max_nodes)  # refuses control characters at once
-        node = loader.get_single_node()
-        if node is None:
-            raise error_class(path, 1, "", "the file is empty")
-        _check_nodes(path, node, loader.anchored, error_class)
-        data = loader.construct_document(node)
+        node, data = _load(path, text, max_nodes, error_class)
     except _Refused as exc:
         raise error_class(path, exc.line, exc.field, exc.problem) from None
     except yaml.reader.ReaderError as exc:
@@ -191,10 +187,44 @@ def read_document(path: Path, max_bytes: int,
         raise error_class(path, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise error_class(path, None, "", f"invalid YAML: {exc}") from None
+    return Document(path, node, data, error_class)
+
+
+#: What the parser itself (not the composer or constructor) raises on a file it cannot read.
+_SYNTAX_ERRORS = (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.ParserError)
+
+
+def _load(path: Path, text: str, max_nodes: int,
+          error_class: type[YamlError]) -> tuple[yaml.Node, Any]:
+    """The document's root node and its data.
+
+    libyaml's parser (C) reads the text where PyYAML has it; our composer builds the nodes
+    from its events, so every check is the same as over PyYAML's own (pure-Python) parser. A
+    file libyaml cannot parse is parsed again by PyYAML's parser, whose messages say what is
+    wrong in the words this suite has always used. (libyaml also reads a few spellings
+    PyYAML's parser refuses, as YAML allows: a tab between tokens, a '?' inside a plain
+    scalar in a flow collection.)
+    """
+    if _CLoader is not None:
+        try:
+            return _load_with(_CLoader, path, text, max_nodes, error_class)
+        except _SYNTAX_ERRORS:
+            pass  # PyYAML's parser words the problem
+    return _load_with(_PyLoader, path, text, max_nodes, error_class)
+
+
+def _load_with(loader_class: type[_Composer], path: Path, text: str, max_nodes: int,
+               error_class: type[YamlError]) -> tuple[yaml.Node, Any]:
+    loader = None
+    try:
+        loader = loader_class(text, max_nodes)  # the pure-Python reader refuses control
+        node = loader.compose()                 # characters at once
+        if node is None:
+            raise error_class(path, 1, "", "the file is empty")
+        return node, loader.construct_document(node)
     finally:
         if loader is not None:
             loader.dispose()
-    return Document(path, node, data, error_class)
 
 
 class _Refused(Exception):
@@ -207,43 +237,90 @@ class _Refused(Exception):
         self.problem = problem
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, remembering which nodes carry an anchor, bounding the nesting
-    depth and the number of nodes, and naming the line of a value it cannot build."""
+class _Composer(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    """Builds the nodes of one document from a parser's events (libyaml's or PyYAML's own),
+    refusing as it goes what PyYAML would accept and this suite does not: anchors and aliases
+    (so alias bombs), keys that are not plain scalars, duplicate keys, lone surrogates (no
+    file can hold them), nesting deeper than MAX_DEPTH and more than max_nodes values. Then
+    PyYAML's safe constructor builds the data, naming the line of a value it cannot build.
 
-    def __init__(self, stream: str, max_nodes: int = MAX_NODES):
-        super().__init__(stream)
-        self.anchored: set[int] = set()
+    A refusal names the line and the field: keys and list indexes from the top ('?' for a
+    key that is itself being composed; a key's own problems name its mapping).
+    """
+
+    def __init__(self, max_nodes: int = MAX_NODES):
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self.max_nodes = max_nodes
         self.nodes = 0
-        #: The field being composed: keys and list indexes from the top.
-        self.where: list[Any] = []
 
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if parent is None:  # the top
-            part = None
-        elif isinstance(index, yaml.Node):  # a mapping's value: its key names it
-            part = index.value if isinstance(index, yaml.ScalarNode) else "?"
-        else:  # a list item (its index) or a mapping's key (None: keys nest too)
-            part = index if isinstance(index, int) else "?"
-        if part is not None:
-            self.where.append(part)
-        try:
-            self.nodes += 1
-            if len(self.where) > MAX_DEPTH:
-                raise _Refused(event.start_mark.line + 1, field_name(self.where[:MAX_DEPTH]),
-                               f"nested more than {MAX_DEPTH} levels deep")
-            if self.nodes > self.max_nodes:
-                raise _Refused(event.start_mark.line + 1, field_name(self.where),
-                               f"more than {self.max_nodes} values in one file")
-            anchor = None if isinstance(event, yaml.AliasEvent) else getattr(event, "anchor", None)
-            node = super().compose_node(parent, index)
-        finally:
-            if part is not None:
-                self.where.pop()
-        if anchor is not None:
-            self.anchored.add(id(node))
+    def compose(self) -> yaml.Node | None:
+        """The document's root node, None for an empty stream (as Composer.get_single_node)."""
+        self.get_event()  # stream start
+        node = None
+        if not self.check_event(yaml.StreamEndEvent):
+            start = self.get_event().start_mark  # document start
+            node = self._node([], False)
+            self.get_event()  # document end
+            if not self.check_event(yaml.StreamEndEvent):
+                raise yaml.composer.ComposerError(
+                    "expected a single document in the stream", start,
+                    "but found another document", self.get_event().start_mark)
+        self.get_event()  # stream end
+        return node
+
+    def _node(self, where: list[Any], is_key: bool) -> yaml.Node:
+        """The node the next event starts; `where` is its field (see the class)."""
+        event = self.get_event()
+        line = event.start_mark.line + 1
+        self.nodes += 1
+        if len(where) > MAX_DEPTH:
+            raise _Refused(line, field_name(where[:MAX_DEPTH]),
+                           f"nested more than {MAX_DEPTH} levels deep")
+        if self.nodes > self.max_nodes:
+            raise _Refused(line, field_name(where), f"more than {self.max_nodes} values in one file")
+        field = where[:-1] if is_key else where
+        if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+            raise _Refused(line, field_name(field), "YAML anchors and aliases are not allowed")
+        tag = event.tag
+        if isinstance(event, yaml.ScalarEvent):
+            if not (event.value.isascii() or _encodable(event.value)):
+                raise _Refused(line, field_name(field), "a lone surrogate escape (\\uD800 to "
+                               "\\uDFFF) is no character and cannot be written as UTF-8")
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+            return yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                   style=event.style)
+        if isinstance(event, yaml.SequenceStartEvent):
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.SequenceNode, None, event.implicit)
+            node = yaml.SequenceNode(tag, [], event.start_mark, None,
+                                     flow_style=event.flow_style)
+            while not self.check_event(yaml.SequenceEndEvent):
+                where.append(len(node.value))
+                node.value.append(self._node(where, False))
+                where.pop()
+        else:  # a mapping
+            if tag is None or tag == "!":
+                tag = self.resolve(yaml.MappingNode, None, event.implicit)
+            node = yaml.MappingNode(tag, [], event.start_mark, None,
+                                    flow_style=event.flow_style)
+            keys: set[str] = set()
+            while not self.check_event(yaml.MappingEndEvent):
+                where.append("?")
+                key = self._node(where, True)
+                where.pop()
+                if not isinstance(key, yaml.ScalarNode):
+                    raise _Refused(key.start_mark.line + 1, field_name(where),
+                                   "a key must be a plain string, not a list or mapping")
+                if key.value in keys:
+                    raise _Refused(key.start_mark.line + 1, field_name(where + [key.value]),
+                                   "duplicate key")
+                keys.add(key.value)
+                where.append(key.value)
+                node.value.append((key, self._node(where, False)))
+                where.pop()
+        node.end_mark = self.get_event().end_mark
         return node
 
     def construct_object(self, node, deep=False):
@@ -264,41 +341,27 @@ class _Loader(yaml.SafeLoader):
         return super().construct_yaml_int(node)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Composer.add_constructor("tag:yaml.org,2002:int", _Composer.construct_yaml_int)
 
 
-def _check_nodes(path: Path, root: yaml.Node, anchored: set[int],
-                 error_class: type[YamlError]) -> None:
-    """Refuse anchors and aliases (so alias bombs), keys that are not plain scalars,
-    duplicate keys, which PyYAML would accept, and lone surrogates, which no file can hold;
-    walks in document order."""
-    seen: set[int] = set()
-    queue: deque[tuple[yaml.Node, tuple[Any, ...]]] = deque([(root, ())])
-    while queue:
-        node, where = queue.popleft()
-        if id(node) in seen or id(node) in anchored:
-            raise error_class(path, node.start_mark.line + 1, field_name(where),
-                            "YAML anchors and aliases are not allowed")
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode) and not _encodable(node.value):
-            raise error_class(path, node.start_mark.line + 1, field_name(where),
-                              "a lone surrogate escape (\\uD800 to \\uDFFF) is no character "
-                              "and cannot be written as UTF-8")
-        if isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise error_class(path, key_node.start_mark.line + 1, field_name(where),
-                                    "a key must be a plain string, not a list or mapping")
-                if key_node.value in keys:
-                    raise error_class(path, key_node.start_mark.line + 1,
-                                    field_name(where + (key_node.value,)), "duplicate key")
-                keys.add(key_node.value)
-                queue.append((key_node, where))
-                queue.append((value_node, where + (key_node.value,)))
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                queue.append((item, where + (index,)))
+class _PyLoader(_Composer, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """Our composer over PyYAML's pure-Python reader, scanner and parser."""
+
+    def __init__(self, stream: str, max_nodes: int = MAX_NODES):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _Composer.__init__(self, max_nodes)
+
+
+_CLoader: type[_Composer] | None = None
+if yaml.__with_libyaml__:
+    class _CLoader(_Composer, yaml.cyaml.CParser):  # type: ignore[no-redef]
+        """Our composer over libyaml's parser (C): the same nodes, some ten times sooner."""
+
+        def __init__(self, stream: str, max_nodes: int = MAX_NODES):
+            yaml.cyaml.CParser.__init__(self, stream)
+            _Composer.__init__(self, max_nodes)
 
 
 def _encodable(text: str) -> bool:
