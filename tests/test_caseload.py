@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from pathlib import Path
 
 import pytest
 
-from conformance.caseload import MAX_BYTES, CaseError, case_id, discover, load, load_all
+from conformance import caseload
+from conformance.caseload import (MAX_BYTES, CaseError, Suite, case_id, discover, find, load,
+                                   load_all)
 from conformance.clauses import catalogue
 from conformance.harness import HARNESS_ID
 
@@ -415,3 +418,70 @@ def test_load_all_collects_every_error(tmp_path):
     cases, errors = load_all(discover(tmp_path), tmp_path)
     assert [c.id for c in cases] == ["a/good"]
     assert sorted(e.path.name for e in errors) == ["bad.yaml", "empty.yaml"]
+
+
+# --- Suite: the case files found, read as they are asked for ---------------------------------
+
+
+def test_find_lists_ids_in_order_and_reads_nothing(tmp_path, monkeypatch):
+    for name in ("b/x.yml", "a/y.yaml", "a/x.yaml", "a/x.yml", "a/x-y.yaml", "top.yml"):
+        write(tmp_path, name, VALID)
+    write(tmp_path, "a/notes.txt", "not a case")
+    monkeypatch.setattr("conformance.caseload._read", lambda *a: pytest.fail("read too soon"))
+    suite = find(tmp_path)
+    # id order, as discover gives it: 'a/x' before 'a/x-y'; x.yaml before x.yml under one id
+    assert suite.ids == ["a/x", "a/x", "a/x-y", "a/y", "b/x", "top"]
+    assert [suite.path(i).relative_to(tmp_path).as_posix() for i in range(len(suite))] == [
+        "a/x.yaml", "a/x.yml", "a/x-y.yaml", "a/y.yaml", "b/x.yml", "top.yml"]
+    assert discover(tmp_path) == [suite.path(i) for i in range(len(suite))]
+    assert find(tmp_path, "x").ids == ["a/x", "a/x", "a/x-y", "b/x"]
+    part = suite[3:]
+    assert isinstance(part, Suite) and part.ids == ["a/y", "b/x", "top"]
+    assert part.path(1) == tmp_path / "b" / "x.yml"
+
+
+def test_a_suite_reads_each_case_when_asked(tmp_path):
+    write(tmp_path, "a/one.yaml", VALID)
+    path = write(tmp_path, "a/two.yml", VALID)
+    suite = find(tmp_path)
+    assert suite.check() == []
+    assert [case.id for case in suite] == ["a/one", "a/two"]
+    assert suite[-1].path == path and suite[1:][0].id == "a/two"
+    assert len(pickle.loads(pickle.dumps(suite[1:]))) == 1  # batches cross to worker processes
+    with pytest.raises(IndexError):
+        suite[2]
+
+
+def test_a_suite_keeps_a_few_cases_not_all(tmp_path, monkeypatch):
+    for index in range(Suite.RECENT + 5):
+        write(tmp_path, f"a/c{index:02}.yaml", VALID)
+    reads = []
+    real = caseload._read
+    monkeypatch.setattr(caseload, "_read", lambda path, i: reads.append(i) or real(path, i))
+    suite = find(tmp_path)
+    first = [case.id for case in suite]
+    assert reads == first  # read once each
+    assert [suite[i].id for i in range(5, len(suite))] == first[5:]  # recent: not read again
+    assert len(reads) == len(first) and len(suite._recent) == Suite.RECENT
+
+
+def test_check_reads_every_file_and_collects_every_problem(tmp_path):
+    write(tmp_path, "a/good.yaml", VALID)
+    write(tmp_path, "a/bad.yaml", TITLE + "clauses: foo\n" + PROGRAM)
+    write(tmp_path, "b/empty.yaml", "")
+    write(tmp_path, "c/x.yaml", VALID)
+    write(tmp_path, "c/x.yml", VALID)
+    errors = find(tmp_path).check()
+    assert [(e.path.relative_to(tmp_path).as_posix(), e.line) for e in errors] == [
+        ("a/bad.yaml", 2), ("b/empty.yaml", 1), ("c/x.yml", None)]
+    assert "the same case id as" in errors[-1].problem and "c/x.yaml" in errors[-1].problem
+
+
+def test_a_case_file_that_breaks_after_the_check_is_an_error_when_read(tmp_path):
+    path = write(tmp_path, "a/one.yaml", VALID)
+    suite = find(tmp_path)
+    assert suite.check() == []
+    write(tmp_path, "a/one.yaml", TITLE)
+    with pytest.raises(CaseError) as info:
+        suite[0]
+    assert info.value.path == path
