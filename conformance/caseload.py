@@ -92,17 +92,12 @@ class Suite(Sequence[Case]):
     after it, reading a case again only fails if its file changed in between.
     """
 
-    #: Cases a Suite keeps after reading them: a runner may ask for a case again soon after
-    #: (to start its program, then to judge it), and the file need not be read twice.
-    RECENT = 16
-
     def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset()):
         self.root = root
         #: The case ids, in order.
         self.ids = ids
         #: The indexes of the cases whose file is named .yml (the others: .yaml).
         self._yml = yml
-        self._recent: dict[int, Case] = {}
 
     def path(self, index: int) -> Path:
         index = range(len(self.ids))[index]
@@ -124,13 +119,7 @@ class Suite(Sequence[Case]):
             chosen = range(len(self.ids))[index]
             return Suite(self.root, self.ids[index],
                          frozenset(n for n, i in enumerate(chosen) if i in self._yml))
-        index = range(len(self.ids))[index]
-        case = self._recent.get(index)
-        if case is None:
-            case = self._recent[index] = _read(self.path(index), self.ids[index])
-            if len(self._recent) > self.RECENT:
-                del self._recent[next(iter(self._recent))]  # the one read longest ago
-        return case
+        return _read(self.path(index), self.ids[index])
 
     def __iter__(self) -> Iterator[Case]:
         for index in range(len(self.ids)):

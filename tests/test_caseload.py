@@ -452,17 +452,16 @@ def test_a_suite_reads_each_case_when_asked(tmp_path):
         suite[2]
 
 
-def test_a_suite_keeps_a_few_cases_not_all(tmp_path, monkeypatch):
-    for index in range(Suite.RECENT + 5):
-        write(tmp_path, f"a/c{index:02}.yaml", VALID)
+def test_a_suite_reads_a_case_each_time_and_keeps_none(tmp_path, monkeypatch):
+    for index in range(3):
+        write(tmp_path, f"a/c{index}.yaml", VALID)
     reads = []
     real = caseload._read
     monkeypatch.setattr(caseload, "_read", lambda path, i: reads.append(i) or real(path, i))
     suite = find(tmp_path)
-    first = [case.id for case in suite]
-    assert reads == first  # read once each
-    assert [suite[i].id for i in range(5, len(suite))] == first[5:]  # recent: not read again
-    assert len(reads) == len(first) and len(suite._recent) == Suite.RECENT
+    assert [case.id for case in suite] == reads == ["a/c0", "a/c1", "a/c2"]
+    assert suite[1] == suite[1] and reads[3:] == ["a/c1", "a/c1"]
+    assert vars(suite).keys() == {"root", "ids", "_yml"}  # ids, not cases
 
 
 def test_check_reads_every_file_and_collects_every_problem(tmp_path):
