@@ -122,8 +122,7 @@ class Suite(Sequence[Case]):
         return _read(self.path(index), self.ids[index])
 
     def __iter__(self) -> Iterator[Case]:
-        for index in range(len(self.ids)):
-            yield self[index]
+        return _Reading(self)
 
     def check(self) -> list[CaseError]:
         """Read every case file and keep none: every problem, each a one-line CaseError, in id
@@ -144,6 +143,23 @@ class Suite(Sequence[Case]):
             except CaseError as exc:
                 errors.append(exc)
         return errors
+
+
+class _Reading(Iterator[Case]):
+    """A Suite's cases one by one. It does not move past a case it could not read: asked
+    again, it raises again (a generator would end instead, and the cases after the one that
+    broke would go missing without a word)."""
+
+    def __init__(self, suite: Suite):
+        self.suite = suite
+        self.index = 0
+
+    def __next__(self) -> Case:
+        if self.index >= len(self.suite):
+            raise StopIteration
+        case = self.suite[self.index]
+        self.index += 1
+        return case
 
 
 def _duplicate(path: Path, identifier: str, earlier: Path, earlier_id: str) -> CaseError:

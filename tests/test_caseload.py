@@ -484,3 +484,18 @@ def test_a_case_file_that_breaks_after_the_check_is_an_error_when_read(tmp_path)
     with pytest.raises(CaseError) as info:
         suite[0]
     assert info.value.path == path
+
+
+def test_reading_does_not_move_past_a_case_that_broke(tmp_path):
+    """Asked again, the iterator raises again: the cases after the broken one cannot go
+    missing without a word (a generator would just end)."""
+    for name in ("a/one", "a/two", "a/three"):
+        write(tmp_path, f"{name}.yaml", VALID)
+    suite = find(tmp_path)
+    assert suite.check() == []
+    write(tmp_path, "a/three.yaml", TITLE)  # 'a/three' sorts between 'a/one' and 'a/two'
+    cases = iter(suite)
+    assert next(cases).id == "a/one"
+    for _ in range(2):
+        with pytest.raises(CaseError):
+            next(cases)
