@@ -354,14 +354,16 @@ class _PyLoader(_Composer, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser
         _Composer.__init__(self, max_nodes)
 
 
-_CLoader: type[_Composer] | None = None
 if yaml.__with_libyaml__:
-    class _CLoader(_Composer, yaml.cyaml.CParser):  # type: ignore[no-redef]
+    class _LibyamlLoader(_Composer, yaml.cyaml.CParser):
         """Our composer over libyaml's parser (C): the same nodes, some ten times sooner."""
 
         def __init__(self, stream: str, max_nodes: int = MAX_NODES):
             yaml.cyaml.CParser.__init__(self, stream)
             _Composer.__init__(self, max_nodes)
+
+#: The loader tried first: libyaml's where PyYAML was built with it.
+_CLoader: type[_Composer] | None = _LibyamlLoader if yaml.__with_libyaml__ else None
 
 
 def _encodable(text: str) -> bool:
