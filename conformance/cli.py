@@ -13,15 +13,15 @@ from typing import Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
-from conformance.caseload import case_id, default_root, discover, load_all
+from conformance.caseload import CaseError, default_root, discover, find, load_all
 from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
 from conformance.keep import keep
 from conformance.loaders import LoaderError, from_options, known
-from conformance.outcomes import BREACHES, Verdict
+from conformance.outcomes import BREACHES
 from conformance.clauses import catalogue
 from conformance.report import case_counts, render
-from conformance.results import Results, Writer, read, write
+from conformance.results import Results, Tally, Writer, read, write
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
 
@@ -143,13 +143,14 @@ def run_command(argv: Sequence[str]) -> int:
     except expectations.ExpectationsError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.EXPECTATIONS_ERROR
-    cases, errors = load_all(discover(root, args.keyword), root)
-    if errors:
+    suite = find(root, args.keyword)
+    errors = suite.check()  # every file read now, so that a malformed one stops the run
+    if errors:              # before anything runs; only the ids are kept
         for error in errors:
             print(error, file=sys.stderr)
         print(f"runner.py: {len(errors)} malformed case file(s); nothing was run", file=sys.stderr)
         return ExitCode.CASE_ERROR
-    if not cases:
+    if not suite:
         print("runner.py: no case matches" + (f" -k {args.keyword!r}" if args.keyword else ""),
               file=sys.stderr)
         return ExitCode.NO_CASES
@@ -159,26 +160,32 @@ def run_command(argv: Sequence[str]) -> int:
         print("runner.py: error: -j takes a positive number", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     planned = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
-                      False, tuple(case.id for case in cases))
+                      False, tuple(suite.ids))
     stream = Writer(args.json, planned) if args.json else None
     progress = Progress(sys.stdout, args.verbose)
-    progress.header(loader.name, spec, len(cases), __version__)
-    by_id = {case.id: case for case in cases}
-    verdicts: list[Verdict] = []
+    progress.header(loader.name, spec, len(suite), __version__)
+    # The summary needs only the tally; JUnit XML and expectations list every case.
+    every = [] if args.junit or args.expectations or args.write_expectations else None
+    tally = Tally()
     started = time.perf_counter()
     complete = True
+    changed = None
     try:
-        for verdict in run_cases(cases, loader, spec, timeout, progress, jobs):
-            verdicts.append(verdict)
+        for index, verdict in enumerate(run_cases(suite, loader, spec, timeout, progress, jobs)):
+            tally.add(verdict)
+            if every is not None:
+                every.append(verdict)
             if stream:
                 stream.add(verdict)
             if args.keep_failed and not verdict.outcome.ok:
-                keep(by_id[verdict.case], verdict, loader, args.keep_failed)
+                keep(suite[index], verdict, loader, args.keep_failed)
     except KeyboardInterrupt:
         complete = False
+    except CaseError as exc:  # a case file changed since check() read it
+        complete, changed = False, exc
     progress.finish()
-    results = dataclasses.replace(planned, verdicts=tuple(verdicts), complete=complete,
-                                  seconds=time.perf_counter() - started)
+    results = dataclasses.replace(planned, verdicts=tuple(every or ()), tally=tally,
+                                  complete=complete, seconds=time.perf_counter() - started)
     if stream:
         stream.close(results)
     if args.junit:
@@ -189,17 +196,21 @@ def run_command(argv: Sequence[str]) -> int:
     if args.write_expectations:
         if complete:
             expectations.write(args.write_expectations, expectations.dump(results, previous))
-            print(f"recorded {sum(v.outcome in BREACHES for v in verdicts)} known failure(s) in "
+            print(f"recorded {sum(results.count(o) for o in BREACHES)} known failure(s) in "
                   f"{args.write_expectations}")
         else:
             print("the run was interrupted: expectations not written", file=sys.stderr)
+    if changed:
+        print(f"{changed}\nrunner.py: a case file changed while the suite ran and is now "
+              f"malformed: {results.where_stopped()}", file=sys.stderr)
+        return ExitCode.CASE_ERROR
     if not complete:
         print(f"interrupted: {results.where_stopped()}"
               + (f"; {args.json} holds every case that finished" if args.json else ""),
               file=sys.stderr)
         return ExitCode.INTERRUPTED
     if known:
-        suite_ids = [case_id(path, root) for path in discover(root)]
+        suite_ids = find(root).ids if args.keyword else suite.ids
         try:
             comparison = expectations.compare(known, results, suite_ids)
         except expectations.ExpectationsError as exc:

@@ -8,13 +8,45 @@ every finished case; without the end line a reader knows the run stopped, and wh
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterable
 
 from conformance.outcomes import Outcome, Verdict
 
 FORMAT = 2
+
+
+def area_of(case_id: str) -> str:
+    """The folder a case lives in under the cases directory: require, cycles, sandbox, ..."""
+    return case_id.split("/", 1)[0]
+
+
+@dataclass
+class Tally:
+    """What a run's summary needs, counted as verdicts arrive: how many there were, their
+    outcomes overall and by area, and in full only those a summary shows (every verdict that
+    is not a pass or not applicable). Its size grows with those, not with passing cases."""
+
+    done: int = 0
+    counts: Counter[Outcome] = field(default_factory=Counter)
+    areas: dict[str, Counter[Outcome]] = field(default_factory=dict)
+    shown: list[Verdict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, verdicts: Iterable[Verdict]) -> Tally:
+        tally = cls()
+        for verdict in verdicts:
+            tally.add(verdict)
+        return tally
+
+    def add(self, verdict: Verdict) -> None:
+        self.done += 1
+        self.counts[verdict.outcome] += 1
+        self.areas.setdefault(area_of(verdict.case), Counter())[verdict.outcome] += 1
+        if verdict.outcome not in (Outcome.PASS, Outcome.SKIP):
+            self.shown.append(verdict)
 
 
 @dataclass(frozen=True)
@@ -25,33 +57,42 @@ class Results:
     loader: str
     spec: str
     sandbox: bool
+    #: Every verdict, in the planned order; empty where the run kept only its tally (no view
+    #: that lists every case was asked for).
     verdicts: tuple[Verdict, ...]
     seconds: float
     #: False when the run stopped before every planned case ran.
     complete: bool = True
     #: The ids of the cases the run set out to run, in order (empty: the ones it has).
     planned: tuple[str, ...] = ()
+    #: The counts of the run; counted from verdicts when not given.
+    tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.tally is None:
+            object.__setattr__(self, "tally", Tally.of(self.verdicts))
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for v in self.verdicts if v.outcome is outcome)
+        return self.tally.counts[outcome]
 
     @property
     def ok(self) -> bool:
-        return self.complete and all(v.outcome.ok for v in self.verdicts)
+        return self.complete and all(o.ok for o, n in self.tally.counts.items() if n)
 
     @property
     def stopped_at(self) -> str | None:
-        """The first planned case that did not run, where the run stopped early."""
-        done = {v.case for v in self.verdicts}
-        return next((case for case in self.planned if case not in done), None)
+        """The first planned case that did not run, where the run stopped early (verdicts come
+        in the planned order)."""
+        done = self.tally.done
+        return self.planned[done] if done < len(self.planned) else None
 
     def where_stopped(self) -> str:
         """'' for a complete run, else a phrase saying how far it got."""
         if self.complete:
             return ""
-        total = len(self.planned) or len(self.verdicts)
+        total = len(self.planned) or self.tally.done
         nxt = self.stopped_at
-        return (f"stopped after {len(self.verdicts)} of {total} cases"
+        return (f"stopped after {self.tally.done} of {total} cases"
                 + (f"; the next was {nxt}" if nxt else ""))
 
 

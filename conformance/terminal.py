@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import TextIO
 
 from conformance.outcomes import Outcome, Verdict
-from conformance.results import Results
+from conformance.results import Results, area_of
 from conformance.text import one_line
 
 MARKS = {
@@ -26,10 +25,6 @@ WORDS = {
     Outcome.TIMEOUT: "timed out",
     Outcome.SKIP: "skipped",
 }
-
-
-def area_of(case_id: str) -> str:
-    return case_id.split("/", 1)[0]
 
 
 class Progress:
@@ -65,16 +60,18 @@ class Progress:
 
 def closing_line(results: Results) -> str:
     """'N passed, N failed, ...' over the outcomes that occurred, always naming passed and failed."""
-    counts = Counter(v.outcome for v in results.verdicts)
+    counts = results.tally.counts
     parts = [f"{counts[o]} {WORDS[o]}" for o in WORDS
              if counts[o] or o in (Outcome.PASS, Outcome.FAIL)]
     return ", ".join(parts)
 
 
 def summary(results: Results, out: TextIO) -> None:
-    """Failures with their details, a table by area, and the closing line."""
-    bad = [v for v in results.verdicts if not v.outcome.ok]
-    warned = [v for v in results.verdicts if v.outcome is Outcome.WARN]
+    """Failures with their details, a table by area, and the closing line (all from the run's
+    tally: a summary needs no passing verdict)."""
+    tally = results.tally
+    bad = [v for v in tally.shown if not v.outcome.ok]
+    warned = [v for v in tally.shown if v.outcome is Outcome.WARN]
     for title, group in (("failures", bad), ("warnings (SHOULD clauses)", warned)):
         if not group:
             continue
@@ -84,9 +81,7 @@ def summary(results: Results, out: TextIO) -> None:
                       f"    {one_line(v.message)}\n")
             for line in v.details:
                 out.write(f"      {one_line(line)}\n")
-    by_area: dict[str, Counter] = defaultdict(Counter)
-    for v in results.verdicts:
-        by_area[area_of(v.case)][v.outcome] += 1
+    by_area = tally.areas
     columns = [o for o in WORDS if any(c[o] for c in by_area.values())]
     out.write("\n" + f"{'area':<14}" + "".join(f"{WORDS[o]:>10}" for o in columns) + "\n")
     for area in sorted(by_area):

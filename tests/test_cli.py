@@ -189,3 +189,47 @@ def test_expectations_gate_a_run_end_to_end(tmp_path, capsys):
     assert "known.yaml:" in capsys.readouterr().err
     assert main(args + ["-k", "cycles", "--write-expectations", str(known)]) == \
         ExitCode.USAGE_ERROR
+
+
+def test_a_plain_run_keeps_no_verdict_and_views_that_list_cases_get_them(tmp_path, monkeypatch,
+                                                                         capsys):
+    """Memory flat in the number of cases: the summary is drawn from the tally; only JUnit
+    XML and expectations, which list every case, make the run keep every verdict."""
+    import conformance.cli as cli
+
+    write_case(tmp_path, "area/good", GOOD)
+    write_case(tmp_path, "area/broken", BROKEN)
+    seen = []
+    monkeypatch.setattr(cli, "summary", lambda results, out: seen.append(results))
+    assert main(["--cases", str(tmp_path), "-j", "1"]) == ExitCode.FAILED
+    assert main(["--cases", str(tmp_path), "-j", "1", "--junit", str(tmp_path / "j.xml")]) == \
+        ExitCode.FAILED
+    plain, listed = seen
+    assert plain.verdicts == () and plain.tally.done == 2 and not plain.ok
+    assert [v.case for v in plain.tally.shown] == ["area/broken"]
+    assert [v.case for v in listed.verdicts] == ["area/broken", "area/good"]
+
+
+def test_a_case_file_broken_while_the_suite_runs_stops_it(tmp_path, monkeypatch, capsys):
+    from conformance.caseload import Suite
+
+    for name in ("area/a", "area/b", "area/c"):
+        write_case(tmp_path, name, GOOD)
+    check = Suite.check
+
+    def check_then_break(suite):
+        errors = check(suite)
+        write_case(tmp_path, "area/b", "title: [never closed\n")
+        return errors
+
+    monkeypatch.setattr(Suite, "check", check_then_break)
+    out = tmp_path / "r.json"
+    assert main(["--cases", str(tmp_path), "-j", "1", "--json", str(out)]) == \
+        ExitCode.CASE_ERROR
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2].endswith("area/b.yaml:2: invalid YAML: while parsing a flow sequence "
+                            "expected ',' or ']', but got '<stream end>'")
+    assert err[-1] == ("runner.py: a case file changed while the suite ran and is now "
+                       "malformed: stopped after 1 of 3 cases; the next was area/b")
+    results = read(out)
+    assert not results.complete and [v.case for v in results.verdicts] == ["area/a"]
