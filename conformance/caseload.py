@@ -114,7 +114,7 @@ class Suite(Sequence[Case]):
 
     def __getitem__(self, index: int | slice) -> Case | Suite:
         """The case at index, read now (CaseError if its file is malformed); a slice is a
-        Suite of those files (so batches handed to worker processes carry only paths)."""
+        Suite of those files (so batches handed to worker processes carry only ids)."""
         if isinstance(index, slice):
             chosen = range(len(self.ids))[index]
             return Suite(self.root, self.ids[index],
