@@ -71,7 +71,8 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
 class _Walk:
     """The cases, each read once and in order; as an iterator, the programs of those that
     apply, which a loader's run_all takes as it likes. `fates` holds, in case order, every case
-    walked and not yet judged: (case, why it does not apply, None) or (case, None, key)."""
+    walked and not yet judged: (case, why it does not apply, None) or (case, None, key); or,
+    where reading the next case failed, (None, the exception, None), and the walk ends."""
 
     def __init__(self, cases: Iterable[Case], loader: Loader, spec: str, timeout: float):
         self.cases = iter(cases)
@@ -81,9 +82,14 @@ class _Walk:
 
     def step(self) -> bool:
         """Walk one case further; False when there is none."""
-        case = next(self.cases, None)
-        if case is None:
+        try:
+            case = next(self.cases)
+        except StopIteration:
             return False
+        except Exception as exc:  # a case that cannot be read: the cases' fault, not the loader's
+            self.cases = iter(())
+            self.fates.append((None, exc, None))
+            return True
         reason = not_applicable(case, self.loader, self.spec)
         key = None if reason else new_key()
         self.fates.append((case, reason, key))
@@ -110,6 +116,8 @@ def _run_all(cases: Iterable[Case], loader: Loader, spec: str,
     try:
         while walk.fates or walk.step():
             case, reason, key = walk.fates[0]
+            if case is None:  # reached the case that could not be read
+                raise reason
             if reason:
                 walk.fates.popleft()
                 yield _skipped(case, reason)
@@ -194,7 +202,36 @@ def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, 
             jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
             initargs=(loader, spec, timeout))
         size = max(1, min(BATCH, len(cases) // (jobs * 4)))
-        return executor, chain.from_iterable(executor.map(_run_in_worker,
-                                                          list(_batches(cases, size))))
+        return executor, chain.from_iterable(_ahead(executor, _run_in_worker,
+                                                    _batches(cases, size), jobs * 2))
     executor = ThreadPoolExecutor(jobs)
-    return executor, executor.map(lambda case: run_case(case, loader, spec, timeout), cases)
+    return executor, _ahead(executor, lambda case: run_case(case, loader, spec, timeout), cases,
+                            jobs * AHEAD_PER_JOB)
+
+
+#: Cases a parallel run submits ahead per job: enough to keep every job busy, few enough that
+#: memory does not grow with the suite (Executor.map would submit every case at once).
+AHEAD_PER_JOB = 4
+
+
+def _ahead(executor: Executor, function: Callable, items: Iterable, window: int) -> Iterator:
+    """function(item) for each item, run by the executor with at most `window` submitted at
+    once; results in item order. An item that cannot be had (a case file that broke) raises
+    after the results of the items before it."""
+    source = iter(items)
+    running: deque = deque()
+    failure: Exception | None = None
+    exhausted = False
+    while True:
+        while not exhausted and failure is None and len(running) < window:
+            try:
+                running.append(executor.submit(function, next(source)))
+            except StopIteration:
+                exhausted = True
+            except Exception as exc:
+                failure = exc
+        if not running:
+            break
+        yield running.popleft().result()
+    if failure is not None:
+        raise failure

@@ -4,11 +4,13 @@ exactly as run() would be, whatever the loader does."""
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from conformance.adapter import Declaration, Ending, Execution
 from conformance.caseload import discover, load_all
 from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader
-from conformance.run import run_case, run_cases
+from conformance.run import AHEAD_PER_JOB, run_case, run_cases
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 SPEC = "1.1.1"
@@ -110,3 +112,37 @@ def test_a_sequential_run_reads_each_case_once():
     verdicts = list(run_cases(cases, ReferenceLoader(), SPEC))
     assert [v.case for v in verdicts] == [c.id for c in cases.cases]
     assert cases.reads == [1] * len(cases)
+
+
+class Breaking(Counting):
+    """Counting, but the case at index `broken` cannot be read (its file broke mid-run)."""
+
+    def __init__(self, cases, broken: int):
+        super().__init__(cases)
+        self.broken = broken
+
+    def __getitem__(self, index):
+        if index == self.broken:
+            raise ValueError("case file broke")
+        return super().__getitem__(index)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_case_that_cannot_be_read_mid_run_stops_it_after_the_cases_before(jobs):
+    cases = Breaking(suite()[:12], broken=7)
+    verdicts = run_cases(cases, ReferenceLoader(), SPEC, jobs=jobs)
+    got = []
+    with pytest.raises(ValueError, match="case file broke"):
+        for verdict in verdicts:
+            got.append(verdict)
+    assert [v.case for v in got] == [c.id for c in cases.cases[:7]]
+    assert all(v.outcome in (Outcome.PASS, Outcome.SKIP) for v in got)  # none blamed
+
+
+def test_a_parallel_run_reads_only_a_few_cases_ahead():
+    cases = Counting(suite())
+    verdicts = run_cases(cases, ReferenceLoader(), SPEC, jobs=2)
+    next(verdicts)
+    assert sum(cases.reads) <= 2 * AHEAD_PER_JOB + 1
+    rest = list(verdicts)
+    assert len(rest) == len(cases) - 1 and cases.reads == [1] * len(cases)
