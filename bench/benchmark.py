@@ -724,19 +724,22 @@ def _children() -> list[str]:
 def scale_child(directory: str, out: str) -> None:
     """Run the command line on the reference loader (-j 1) over `directory` in this fresh
     process, and write the figures to `out`."""
+    import conformance.caseload as caseload
     import conformance.cli as cli
     started = time.perf_counter()
     loading = []
-    real_load_all = cli.load_all
+    real_read = caseload._read
 
-    def load_all_timed(*args, **kwargs):
+    def read_timed(*args, **kwargs):
         t0 = time.perf_counter()
         try:
-            return real_load_all(*args, **kwargs)
+            return real_read(*args, **kwargs)
         finally:
             loading.append(time.perf_counter() - t0)
 
-    cli.load_all = load_all_timed
+    # Every read of a case file: the check before the run and the read as each case runs
+    # (the second overlaps with the QuickJS worker's run of the case before).
+    caseload._read = read_timed
     baseline = _status("self", "VmHWM")
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         code = cli.main(["--cases", directory, "-j", "1"])
@@ -774,7 +777,7 @@ def section_scaling(root: Path, sizes: list[int]) -> None:
             rows.append((size, figures))
             shutil.rmtree(directory)
     say(f"   {'cases':>8s}{'exit':>5s}{'process s':>10s}{'main() s':>9s}{'ms/case':>8s}"
-        f"{'load ms/case':>13s}{'run ms/case':>12s}{'peak MiB':>9s}{'at start':>9s}"
+        f"{'read ms/case':>13s}{'rest ms/case':>13s}{'peak MiB':>9s}{'at start':>9s}"
         f"{'workers MiB':>12s}")
     for size, f in rows:
         run_s = f["seconds"] - f["load"]
@@ -782,10 +785,12 @@ def section_scaling(root: Path, sizes: list[int]) -> None:
                    else f"{'none':>11s}")
         say(f"   {size:8,d}{f['exit']:5d}{f['wall']:10.2f}{f['seconds']:9.2f}"
             f"{f['seconds'] / size * 1e3:8.3f}{f['load'] / size * 1e3:13.3f}"
-            f"{run_s / size * 1e3:12.3f}{f['hwm'] / 2**20:9.1f}{f['hwm_before'] / 2**20:9.1f}"
+            f"{run_s / size * 1e3:13.3f}{f['hwm'] / 2**20:9.1f}{f['hwm_before'] / 2**20:9.1f}"
             f" {workers}")
     say("   (process s: the child's whole life, as the parent saw it; main() s: "
         "conformance.cli.main, loading included;")
+    say("    read: every read of a case file, the check before the run and the read as the case "
+        "runs; rest: main() less that;")
     say("    peak: VmHWM of the runner process; workers: VmHWM summed over its live child "
         "processes at the end, and their number)")
     if any(f["exit"] != 0 for _, f in rows):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -350,7 +351,23 @@ def report_command(argv: Sequence[str]) -> int:
     p.add_argument("--command", default="", help="the command line to name in the report")
     p.add_argument("--expectations", type=Path, nargs="*", default=[], metavar="FILE",
                    help="expectation files whose reasons explain the failures of their loader")
+    p.add_argument("--benchmark", type=Path, metavar="FILE",
+                   help="figures from bench/benchmark.py --json, shown as a section on speed")
     args = p.parse_args(argv)
+    benchmark = None
+    if args.benchmark:
+        try:
+            benchmark = json.loads(args.benchmark.read_text(encoding="utf-8"))
+            targets = benchmark.get("targets") if isinstance(benchmark, dict) else None
+            if not isinstance(targets, list) or not all(
+                    isinstance(t, dict) and isinstance(t.get("target"), str)
+                    and isinstance(t.get("measured"), str) and isinstance(t.get("met"), bool)
+                    for t in targets):
+                raise ValueError("no list of targets, each with target, measured and met")
+        except (OSError, ValueError) as exc:
+            print(f"runner.py report: {args.benchmark}: not a benchmark figures file ({exc})",
+                  file=sys.stderr)
+            return ExitCode.USAGE_ERROR
     reasons = {}
     for path in args.expectations:
         try:
@@ -367,7 +384,7 @@ def report_command(argv: Sequence[str]) -> int:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"runner.py report: {path}: not a results file ({exc})", file=sys.stderr)
             return ExitCode.USAGE_ERROR
-    text = render(runs, args.command, reasons)
+    text = render(runs, args.command, reasons, benchmark)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

@@ -1,5 +1,6 @@
 """REPORT.md rendering: clause verdicts and the kill matrix come from results alone."""
 
+import json
 import subprocess
 import sys
 
@@ -60,3 +61,30 @@ def test_report_command_renders_results_files(repo, tmp_path):
     proc = subprocess.run([sys.executable, "runner.py", "report", str(bad)], cwd=repo,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 4 and "not a results file" in proc.stderr
+
+
+def test_report_command_adds_the_benchmark_figures(repo, tmp_path):
+    results = Results("9.9", "someloader", "1.1.1", False,
+                      (verdict("require/y", ["require.function"], Outcome.PASS),), 1.0)
+    source = tmp_path / "r.json"
+    write(results, source)
+    figures = tmp_path / "figures.json"
+    figures.write_text(json.dumps({
+        "command": "python bench/benchmark.py --json f.json", "date": "2026-11-21 07:00 UTC",
+        "machine": "2 cores", "versions": "python 3.11", "tree": "commit abc",
+        "targets": [{"target": "reference at most 4x the floor", "measured": "3.10x",
+                     "met": True, "note": "480 us | 160 us"},
+                    {"target": "2,500 cases/s", "measured": "1,600/s", "met": False}]}))
+    out = tmp_path / "REPORT.md"
+    proc = subprocess.run([sys.executable, "runner.py", "report", str(source), "--benchmark",
+                           str(figures), "-o", str(out)], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "## Speed" in text and "`python bench/benchmark.py --json f.json`" in text
+    assert "| reference at most 4x the floor | 3.10x | yes | 480 us \\| 160 us |" in text
+    assert "| 2,500 cases/s | 1,600/s | **no** |  |" in text
+    figures.write_text(json.dumps({"targets": [{"target": "x"}]}))
+    proc = subprocess.run([sys.executable, "runner.py", "report", str(source), "--benchmark",
+                           str(figures)], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4 and "not a benchmark figures file" in proc.stderr
