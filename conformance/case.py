@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping
 
 DEFAULT_MAIN = "program"
@@ -14,7 +13,9 @@ class Case:
     """A module tree, its main module, the clauses it checks and what it needs to apply."""
 
     id: str
-    path: Path
+    #: The case file, as os functions take it. Not a Path: pathlib interns every part of every
+    #: path it builds, for good, so a run that made one per case would grow with the suite.
+    path: str
     title: str
     clauses: tuple[str, ...]
     modules: Mapping[str, str]

@@ -80,7 +80,7 @@ def discover(root: Path, keyword: str | None = None) -> list[Path]:
     """Case files under root in id order, optionally only those whose id contains keyword (see
     find)."""
     suite = find(root, keyword)
-    return [suite.path(index) for index in range(len(suite))]
+    return [Path(suite.path(index)) for index in range(len(suite))]
 
 
 class Suite(Sequence[Case]):
@@ -94,14 +94,17 @@ class Suite(Sequence[Case]):
 
     def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset()):
         self.root = root
+        self._root = os.fspath(root)
         #: The case ids, in order.
         self.ids = ids
         #: The indexes of the cases whose file is named .yml (the others: .yaml).
         self._yml = yml
 
-    def path(self, index: int) -> Path:
+    def path(self, index: int) -> str:
+        """The file of the case at index (a str: see Case.path)."""
         index = range(len(self.ids))[index]
-        return self.root / (self.ids[index] + (".yml" if index in self._yml else ".yaml"))
+        return os.path.join(self._root,
+                            self.ids[index] + (".yml" if index in self._yml else ".yaml"))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -162,7 +165,8 @@ class _Reading(Iterator[Case]):
         return case
 
 
-def _duplicate(path: Path, identifier: str, earlier: Path, earlier_id: str) -> CaseError:
+def _duplicate(path: Path | str, identifier: str, earlier: Path | str,
+               earlier_id: str) -> CaseError:
     """Two files giving one case id (`a/x.yaml` and `a/x.yml`), or ids that differ only in
     case (they collide on a case-insensitive file system, where the wheel may be installed):
     an error of the second file, which names the first."""
@@ -245,10 +249,10 @@ def _schema_error(doc: Document) -> CaseError | None:
 
 def load(path: Path, root: Path) -> Case:
     """Read and validate one case file; raises CaseError with file, line and field."""
-    return _read(path, case_id(path, root))
+    return _read(os.fspath(path), case_id(path, root))
 
 
-def _read(path: Path, identifier: str) -> Case:
+def _read(path: str, identifier: str) -> Case:
     """Read and validate the case file at path, whose id is identifier."""
     if not identifier.isprintable():
         raise CaseError(path, None, "", "the case id (the file's path under the case "
@@ -311,7 +315,7 @@ def load_all(paths: Iterable[Path], root: Path) -> tuple[list[Case], list[CaseEr
             errors.append(_duplicate(path, identifier, earlier, earlier_id))
             continue
         try:
-            cases.append(_read(path, identifier))
+            cases.append(_read(os.fspath(path), identifier))
         except CaseError as exc:
             errors.append(exc)
     return cases, errors

@@ -64,7 +64,7 @@ def field_name(path: Sequence[Any]) -> str:
 class Document:
     """A parsed YAML document that can say on which line each field stands."""
 
-    path: Path
+    path: Path | str
     root: yaml.Node
     data: Any
     error_class: type[YamlError] = YamlError
@@ -118,7 +118,7 @@ def _not_regular(mode: int) -> str | None:
     return f"is {kind}, not a regular file"
 
 
-def _read_bytes(path: Path, max_bytes: int, error_class: type[YamlError]) -> bytes:
+def _read_bytes(path: Path | str, max_bytes: int, error_class: type[YamlError]) -> bytes:
     """At most max_bytes of a regular file; anything else is refused before it is opened,
     so a named pipe or a device cannot block the read or feed it without end."""
 
@@ -126,9 +126,9 @@ def _read_bytes(path: Path, max_bytes: int, error_class: type[YamlError]) -> byt
         return error_class(path, None, "", problem)
 
     try:
-        status = path.stat()
+        status = os.stat(path)
     except OSError as exc:
-        if path.is_symlink() and not os.path.lexists(os.path.realpath(path)):
+        if os.path.islink(path) and not os.path.lexists(os.path.realpath(path)):
             raise refuse(f"a broken symbolic link (to {os.readlink(path)})") from None
         raise refuse(f"cannot read: {exc.strerror}") from None
     problem = _not_regular(status.st_mode)
@@ -162,7 +162,7 @@ def _line_at(text: str, position: int) -> int:
     return len(_LINE_BREAK.findall(text, 0, position)) + 1
 
 
-def read_document(path: Path, max_bytes: int,
+def read_document(path: Path | str, max_bytes: int,
                   error_class: type[YamlError] = YamlError,
                   max_nodes: int = MAX_NODES) -> Document:
     """Parse one YAML document safely; raises error_class naming the file and line."""
@@ -194,7 +194,7 @@ def read_document(path: Path, max_bytes: int,
 _SYNTAX_ERRORS = (yaml.reader.ReaderError, yaml.scanner.ScannerError, yaml.parser.ParserError)
 
 
-def _load(path: Path, text: str, max_nodes: int,
+def _load(path: Path | str, text: str, max_nodes: int,
           error_class: type[YamlError]) -> tuple[yaml.Node, Any]:
     """The document's root node and its data.
 
@@ -213,7 +213,7 @@ def _load(path: Path, text: str, max_nodes: int,
     return _load_with(_PyLoader, path, text, max_nodes, error_class)
 
 
-def _load_with(loader_class: type[_Composer], path: Path, text: str, max_nodes: int,
+def _load_with(loader_class: type[_Composer], path: Path | str, text: str, max_nodes: int,
                error_class: type[YamlError]) -> tuple[yaml.Node, Any]:
     loader = None
     try:

@@ -361,7 +361,7 @@ def test_valid_case_loads_with_id_from_path_and_defaults(tmp_path):
     case = load(path, tmp_path)
     assert case.id == "a/b"
     assert case.area == "a"
-    assert case.path == path
+    assert case.path == str(path)  # a str: see Case.path
     assert case.title == "A small case used by the loader tests"
     assert case.clauses == ("require.function",)
     assert case.main == "program"
@@ -431,13 +431,13 @@ def test_find_lists_ids_in_order_and_reads_nothing(tmp_path, monkeypatch):
     suite = find(tmp_path)
     # id order, as discover gives it: 'a/x' before 'a/x-y'; x.yaml before x.yml under one id
     assert suite.ids == ["a/x", "a/x", "a/x-y", "a/y", "b/x", "top"]
-    assert [suite.path(i).relative_to(tmp_path).as_posix() for i in range(len(suite))] == [
+    assert [Path(suite.path(i)).relative_to(tmp_path).as_posix() for i in range(len(suite))] == [
         "a/x.yaml", "a/x.yml", "a/x-y.yaml", "a/y.yaml", "b/x.yml", "top.yml"]
-    assert discover(tmp_path) == [suite.path(i) for i in range(len(suite))]
+    assert discover(tmp_path) == [Path(suite.path(i)) for i in range(len(suite))]
     assert find(tmp_path, "x").ids == ["a/x", "a/x", "a/x-y", "b/x"]
     part = suite[3:]
     assert isinstance(part, Suite) and part.ids == ["a/y", "b/x", "top"]
-    assert part.path(1) == tmp_path / "b" / "x.yml"
+    assert part.path(1) == str(tmp_path / "b" / "x.yml")
 
 
 def test_a_suite_reads_each_case_when_asked(tmp_path):
@@ -446,7 +446,7 @@ def test_a_suite_reads_each_case_when_asked(tmp_path):
     suite = find(tmp_path)
     assert suite.check() == []
     assert [case.id for case in suite] == ["a/one", "a/two"]
-    assert suite[-1].path == path and suite[1:][0].id == "a/two"
+    assert suite[-1].path == str(path) and suite[1:][0].id == "a/two"
     assert len(pickle.loads(pickle.dumps(suite[1:]))) == 1  # batches cross to worker processes
     with pytest.raises(IndexError):
         suite[2]
@@ -461,7 +461,7 @@ def test_a_suite_reads_a_case_each_time_and_keeps_none(tmp_path, monkeypatch):
     suite = find(tmp_path)
     assert [case.id for case in suite] == reads == ["a/c0", "a/c1", "a/c2"]
     assert suite[1] == suite[1] and reads[3:] == ["a/c1", "a/c1"]
-    assert vars(suite).keys() == {"root", "ids", "_yml"}  # ids, not cases
+    assert vars(suite).keys() == {"root", "_root", "ids", "_yml"}  # ids, not cases
 
 
 def test_check_reads_every_file_and_collects_every_problem(tmp_path):

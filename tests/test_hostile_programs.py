@@ -53,7 +53,7 @@ t.done();
 
 def case(modules: dict[str, str], case_id: str = "hostile/program", main: str = "program",
          clauses: tuple[str, ...] = ("require.function",)) -> Case:
-    return Case(id=case_id, path=Path(f"{case_id}.yaml"), title="A hostile program here",
+    return Case(id=case_id, path=f"{case_id}.yaml", title="A hostile program here",
                 clauses=clauses, modules=modules, main=main, needs=frozenset(),
                 sandbox=None, versions=("1.0", "1.1", "1.1.1"))
 

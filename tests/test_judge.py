@@ -1,6 +1,5 @@
 """The judge: every way a run can end maps to one outcome with a message."""
 
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ from conformance.outcomes import Outcome
 
 
 def make_case(clauses=("require.function",), needs=()):
-    return Case(id="area/name", path=Path("cases/area/name.yaml"), title="a case for the judge",
+    return Case(id="area/name", path="cases/area/name.yaml", title="a case for the judge",
                 clauses=tuple(clauses), modules={"program": ""}, main="program",
                 needs=frozenset(needs), sandbox=None, versions=("1.0", "1.1", "1.1.1"))
 
