@@ -14,6 +14,14 @@ def verdict(case, clauses, outcome, message="m"):
     return Verdict(case, tuple(clauses), outcome, message, 0.0)
 
 
+def one_passing_run(tmp_path):
+    """A results file of one loader passing one case."""
+    source = tmp_path / "r.json"
+    write(Results("9.9", "someloader", "1.1.1", False,
+                  (verdict("require/y", ["require.function"], Outcome.PASS),), 1.0), source)
+    return source
+
+
 def test_clause_status_cells():
     c = catalogue()["require.cycles"]
     assert clause_status(c, [verdict("a", ["require.cycles"], Outcome.PASS)] * 2, "1.1.1") == "pass 2"
@@ -47,10 +55,7 @@ def test_render_has_summary_matrix_failures_and_kill_matrix():
 
 
 def test_report_command_renders_results_files(repo, tmp_path):
-    results = Results("9.9", "someloader", "1.1.1", False,
-                      (verdict("require/y", ["require.function"], Outcome.PASS),), 1.0)
-    source = tmp_path / "r.json"
-    write(results, source)
+    source = one_passing_run(tmp_path)
     out = tmp_path / "REPORT.md"
     proc = subprocess.run([sys.executable, "runner.py", "report", str(source), "-o", str(out)],
                           cwd=repo, capture_output=True, text=True, timeout=120)
@@ -64,10 +69,7 @@ def test_report_command_renders_results_files(repo, tmp_path):
 
 
 def test_report_command_adds_the_benchmark_figures(repo, tmp_path):
-    results = Results("9.9", "someloader", "1.1.1", False,
-                      (verdict("require/y", ["require.function"], Outcome.PASS),), 1.0)
-    source = tmp_path / "r.json"
-    write(results, source)
+    source = one_passing_run(tmp_path)
     figures = tmp_path / "figures.json"
     figures.write_text(json.dumps({
         "command": "python bench/benchmark.py --json f.json", "date": "2026-11-21 07:00 UTC",
