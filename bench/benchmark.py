@@ -314,9 +314,12 @@ def section_reference(cases, repeats: int, breakdown: bool) -> None:
     say(f"   {'reference on one core, cases per second':48s}{n / pb:10.0f}{n / pm:10.0f}")
     say(f"   {'reference -j 2, cases per second':48s}{n / jb:10.0f}{n / jm:10.0f}")
     say(f"   {'floor, cases per second':48s}{n / fb:10.0f}{n / fm:10.0f}")
-    if pinned:
+    if pinned and statistics.median(worker_cpu) > 0:
         say(f"   CPU per case on one core (median): runner {us(statistics.median(runner_cpu)):.0f}"
             f" us, QuickJS worker {us(statistics.median(worker_cpu)):.0f} us")
+    elif pinned:
+        say(f"   CPU per case on one core (median): runner {us(statistics.median(runner_cpu)):.0f}"
+            " us, QuickJS worker unknown (no /proc/PID/task/TID/schedstat here)")
     else:
         say("   (CPU affinity cannot be set here: 'on one core' ran unpinned)")
     say("   target: " + target(
