@@ -21,10 +21,12 @@ def leftovers():
     return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("cjs-conformance-")}
 
 
-def runner(repo, *args):
+def runner(repo, *args, tmp=None):
+    """runner.py started in its own session; with tmp, its temporary directories go there."""
+    env = None if tmp is None else {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.Popen([sys.executable, "runner.py", *args], cwd=repo, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
 
 
 def wait_for_verdicts(path, count, limit=60):
@@ -80,7 +82,9 @@ def test_a_stopped_run_keeps_what_ran_and_cleans_up(repo, tmp_path, how, hostile
 
 def test_a_killed_run_leaves_a_readable_results_file(repo, tmp_path, hostile):
     out = tmp_path / "r.json"
-    proc = runner(repo, "--loader-cmd", SLOW, "-j", "1", "--json", str(out))
+    scratch = tmp_path / "tmp"  # a killed runner cannot remove its case directory: not in /tmp
+    scratch.mkdir()
+    proc = runner(repo, "--loader-cmd", SLOW, "-j", "1", "--json", str(out), tmp=scratch)
     wait_for_verdicts(out, 3)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
