@@ -6,33 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-import quickjs
 
 from conformance import harness
-from conformance.adapter import Program
 from conformance.caseload import discover, load_all
 from conformance.mutants import MUTANTS
-from conformance.reference import (CONTROL_GLOBAL, INPUT_GLOBAL, VIRTUAL_ROOT, VIRTUAL_SCHEME,
-                                   ReferenceLoader, _Tree, bytecode, execute, loader_input,
-                                   loader_source)
-from conformance.reference.compiled import SENTINEL_KEY, compile_loader
+from conformance.reference import (VIRTUAL_ROOT, VIRTUAL_SCHEME, ReferenceLoader, _Tree,
+                                   bytecode, execute, loader_input, loader_source)
+from conformance.reference.compiled import SENTINEL_KEY, compile_loader, factory_script
 from conformance.run import prepare
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 HARNESS_PATH = f"{VIRTUAL_ROOT}/{harness.HARNESS_ID}.js"
-
-
-def wrap(js_source: str, text: str) -> str:
-    """What loader `js_source` itself makes of a module source before compiling it."""
-    context = quickjs.Context()
-    context.set(INPUT_GLOBAL, json.dumps({"files": [], "root": "/", "main": "-",
-                                          "sandbox": True, "uriScheme": "", "outputLimit": 0}))
-    context.eval(js_source)
-    return context.get(CONTROL_GLOBAL)("wrap", text)
-
-
-def factory_script(js_source: str, text: str) -> bytes:
-    return bytecode.compile_script(f"{CONTROL_GLOBAL}('factory', ({wrap(js_source, text)}\n));")
 
 
 def test_the_loader_and_the_helper_factory_compile():

@@ -3,7 +3,6 @@ module factory exactly as that loader.js wraps it, with a stand-in key patched p
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import quickjs
@@ -45,17 +44,22 @@ def compile_loader(js_source: str) -> Compiled | None:
 
 
 def _compile_harness(js_source: str) -> bytes | None:
-    """A script that hands the loader the helper's factory: what control('wrap', helper
-    source) gives, compiled. None when this loader's wrapping is not one expression."""
-    from conformance.reference import CONTROL_GLOBAL, INPUT_GLOBAL
+    """The helper's factory script, with SENTINEL_KEY where each run's key goes."""
+    data = factory_script(js_source, harness.source(SENTINEL_KEY))
+    return data if data and data.count(SENTINEL_KEY.encode("ascii")) == 1 else None
+
+
+def factory_script(js_source: str, text: str) -> bytes | None:
+    """A script that hands loader `js_source` the factory of a module whose source is `text`:
+    what control('wrap', text) gives, compiled. None when that is not one expression."""
+    from conformance.reference import CONTROL_GLOBAL, INPUT_GLOBAL, _Tree, loader_input
 
     context = quickjs.Context()
-    context.set(INPUT_GLOBAL, json.dumps({"files": [], "root": "/", "main": "-", "sandbox": True,
-                                          "uriScheme": "", "outputLimit": 0}))
+    context.set(INPUT_GLOBAL, loader_input(_Tree([], "/", ""), "-", True, output_limit=0))
     try:
         context.eval(js_source)
         control = context.get(CONTROL_GLOBAL)
-        wrapped = control("wrap", harness.source(SENTINEL_KEY)) if control else None
+        wrapped = control("wrap", text) if control else None
     except (quickjs.JSException, TypeError):
         return None
     # Text that starts with '(' and compiles inside parentheses is one expression, and has the
@@ -63,7 +67,6 @@ def _compile_harness(js_source: str) -> bytes | None:
     if not isinstance(wrapped, str) or not wrapped.startswith("("):
         return None
     try:
-        data = bytecode.compile_script(f"{CONTROL_GLOBAL}('factory', ({wrapped}\n));")
+        return bytecode.compile_script(f"{CONTROL_GLOBAL}('factory', ({wrapped}\n));")
     except ValueError:
         return None
-    return data if data.count(SENTINEL_KEY.encode("ascii")) == 1 else None
