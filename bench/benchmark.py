@@ -51,6 +51,7 @@ import yaml
 import conformance
 import conformance.reference as reference
 import conformance.reference.bytecode as reference_bytecode
+import conformance.reference.worker as worker
 import conformance.run as run
 from conformance import DEFAULT_SPEC
 from conformance.caseload import default_root, discover, load_all
@@ -360,7 +361,7 @@ class _Clock:
 @contextlib.contextmanager
 def engine_instrumented(clock: _Clock):
     """Time each step of conformance.reference.execute (what runs QuickJS for one program,
-    in the worker) by swapping the quickjs, bytecode and json it looks up for timing
+    in the worker) by swapping it, and the quickjs, bytecode and json it looks up, for timing
     wrappers."""
     kept: list = []  # the running program's context objects: freed, and timed, after execute
 
@@ -436,13 +437,15 @@ def engine_instrumented(clock: _Clock):
         clock.add("teardown", time.perf_counter() - started)
         return result
 
-    saved = {name: getattr(reference, name) for name in ("quickjs", "json", "bytecode")}
+    saved = {name: getattr(reference, name)
+             for name in ("quickjs", "json", "bytecode", "execute")}
     try:
+        reference.execute = execute  # as worker.run calls it
         reference.quickjs = types.SimpleNamespace(Context=Context, JSException=quickjs.JSException,
                                                   Object=Control)
         reference.json = types.SimpleNamespace(loads=clock.wrap("json.loads(report)", json.loads))
         reference.bytecode = types.SimpleNamespace(run_script=run_script)
-        yield execute
+        yield
     finally:
         for name, value in saved.items():
             setattr(reference, name, value)
@@ -461,14 +464,10 @@ def engine_pass(plan, clock: _Clock) -> int:
     compiled = {source: compile_loader(source) for source in {job.js_source for *_, job in jobs}}
 
     def one(job):
-        ahead = compiled[job.js_source]
-        factory = ahead.harness_factory(job.harness_key) if ahead and job.harness_key else None
-        return execute(job.js_source, job.input, job.timeout, job.memory_limit,
-                       job.stack_limit, job.output_limit,
-                       loader_bytecode=ahead.loader if ahead else None,
-                       factories=(factory,) if factory else ())
+        return worker.run(job.js_source, compiled[job.js_source], job.input, job.timeout,
+                          job.memory_limit, job.stack_limit, job.output_limit, job.harness_key)
 
-    with engine_instrumented(clock) as execute:
+    with engine_instrumented(clock):
         executions = reference.on_big_stack(lambda: [one(job) for *_, job in jobs])
     return sum(judge(case, execution, spec, key).outcome is Outcome.PASS
                for (case, spec, key, _), execution in zip(jobs, executions))

@@ -41,7 +41,6 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     """Answer ('source', id, text) by remembering the loader source and compiling it, ('run',
     id, ...) (see process.Job) with the Execution; return when the parent closes the pipe.
     Runs on a big stack (see __main__)."""
-    from conformance.reference import execute
     from conformance.reference.compiled import compile_loader
 
     sources: dict[str, tuple[str, Any]] = {}
@@ -56,12 +55,21 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
         if message[0] == "source":
             sources[message[1]] = (message[2], compile_loader(message[2]))
             continue
-        _, source_id, text, timeout, memory, stack, output_limit, harness_key = message
-        js_source, compiled = sources[source_id]
-        factory = compiled.harness_factory(harness_key) if compiled and harness_key else None
-        send(replies, execute(js_source, text, timeout, memory, stack, output_limit,
-                              loader_bytecode=compiled.loader if compiled else None,
-                              factories=(factory,) if factory else ()))
+        _, source_id, *job = message
+        send(replies, run(*sources[source_id], *job))
+
+
+def run(js_source: str, compiled: Any, text: str, timeout: float, memory: int, stack: int,
+        output_limit: int, harness_key: str | None) -> Any:
+    """The Execution of one job (see process.Job) with what was compiled for its loader
+    (compiled.Compiled, or None): the loader and, if the job carries the helper, its factory
+    with the job's key."""
+    from conformance import reference
+
+    factory = compiled.harness_factory(harness_key) if compiled and harness_key else None
+    return reference.execute(js_source, text, timeout, memory, stack, output_limit,
+                             loader_bytecode=compiled.loader if compiled else None,
+                             factories=(factory,) if factory else ())
 
 if __name__ == "__main__":
     from conformance.reference import on_big_stack
