@@ -94,7 +94,6 @@ class Suite(Sequence[Case]):
 
     def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset()):
         self.root = root
-        self._root = os.fspath(root)
         #: The case ids, in order.
         self.ids = ids
         #: The indexes of the cases whose file is named .yml (the others: .yaml).
@@ -103,8 +102,8 @@ class Suite(Sequence[Case]):
     def path(self, index: int) -> str:
         """The file of the case at index (a str: see Case.path)."""
         index = range(len(self.ids))[index]
-        return os.path.join(self._root,
-                            self.ids[index] + (".yml" if index in self._yml else ".yaml"))
+        suffix = ".yml" if index in self._yml else ".yaml"
+        return os.path.join(self.root, self.ids[index] + suffix)
 
     def __len__(self) -> int:
         return len(self.ids)

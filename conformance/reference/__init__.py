@@ -132,7 +132,7 @@ def loader_input(tree: _Tree, main: str, sandbox: bool, compiled: Sequence[str] 
                  output_limit: int = OUTPUT_LIMIT) -> str:
     """The JSON loader.js reads (see its header). compiled: paths whose factories may come
     precompiled, in the order execute()'s factories give them."""
-    return json.dumps({"files": list(tree.files), "root": tree.root, "main": main,
+    return json.dumps({"files": tree.files, "root": tree.root, "main": main,
                        "sandbox": sandbox, "uriScheme": tree.uri_scheme,
                        "outputLimit": output_limit, "compiled": list(compiled)})
 
