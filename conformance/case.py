@@ -8,6 +8,11 @@ from typing import Mapping
 DEFAULT_MAIN = "program"
 
 
+def area_of(case_id: str) -> str:
+    """The folder a case lives in under the cases directory: require, cycles, sandbox, ..."""
+    return case_id.split("/", 1)[0]
+
+
 @dataclass(frozen=True)
 class Case:
     """A module tree, its main module, the clauses it checks and what it needs to apply."""
@@ -28,4 +33,4 @@ class Case:
     @property
     def area(self) -> str:
         """The folder the case lives in under cases/: require, cycles, sandbox, ..."""
-        return self.id.split("/", 1)[0]
+        return area_of(self.id)

@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable
 
+from conformance.case import area_of
 from conformance.outcomes import Outcome, Verdict
 
 FORMAT = 2
-
-
-def area_of(case_id: str) -> str:
-    """The folder a case lives in under the cases directory: require, cycles, sandbox, ..."""
-    return case_id.split("/", 1)[0]
 
 
 @dataclass

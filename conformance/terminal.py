@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from conformance.outcomes import Outcome, Verdict
-from conformance.results import Results, area_of
+from conformance.case import area_of
+from conformance.results import Results
 from conformance.text import one_line
 
 MARKS = {
