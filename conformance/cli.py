@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import signal
 import sys
@@ -21,7 +20,7 @@ from conformance.keep import keep
 from conformance.loaders import LoaderError, from_options, known
 from conformance.outcomes import BREACHES
 from conformance.clauses import catalogue
-from conformance.report import case_counts, render
+from conformance.report import case_counts, read_benchmark, render
 from conformance.results import Results, Tally, Writer, read, write
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
@@ -357,13 +356,7 @@ def report_command(argv: Sequence[str]) -> int:
     benchmark = None
     if args.benchmark:
         try:
-            benchmark = json.loads(args.benchmark.read_text(encoding="utf-8"))
-            targets = benchmark.get("targets") if isinstance(benchmark, dict) else None
-            if not isinstance(targets, list) or not all(
-                    isinstance(t, dict) and isinstance(t.get("target"), str)
-                    and isinstance(t.get("measured"), str) and isinstance(t.get("met"), bool)
-                    for t in targets):
-                raise ValueError("no list of targets, each with target, measured and met")
+            benchmark = read_benchmark(args.benchmark)
         except (OSError, ValueError) as exc:
             print(f"runner.py report: {args.benchmark}: not a benchmark figures file ({exc})",
                   file=sys.stderr)

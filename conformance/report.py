@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from conformance import SPEC_VERSIONS
@@ -112,6 +114,19 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
         lines.append(f"| `{name}`{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "
                      f"{where} | {others} |")
     return lines
+
+
+def read_benchmark(path: Path) -> dict:
+    """The figures bench/benchmark.py --json wrote; ValueError unless it lists targets, each
+    with target, measured and met."""
+    figures = json.loads(path.read_text(encoding="utf-8"))
+    targets = figures.get("targets") if isinstance(figures, dict) else None
+    if not isinstance(targets, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("target"), str)
+            and isinstance(t.get("measured"), str) and isinstance(t.get("met"), bool)
+            for t in targets):
+        raise ValueError("no list of targets, each with target, measured and met")
+    return figures
 
 
 def _speed(figures: Mapping) -> list[str]:
