@@ -154,15 +154,9 @@ def _failure(why: str, job: Job, runner: _Worker, seconds: float) -> Execution:
 
 
 def run_isolated(job: Job) -> Execution:
-    """`job` run in this thread's QuickJS worker process, with a wall-clock limit."""
-    started = time.monotonic()
-    runner = _acquire()
-    reply = (runner.receive(started + _wall_limit(job)) if runner.send(job, runner.message(job))
-             else DIED)
-    if isinstance(reply, str):
-        return _failure(reply, job, runner, time.monotonic() - started)
-    _release(runner)
-    return reply
+    """`job` run in an idle QuickJS worker process, with a wall-clock limit."""
+    (execution,) = run_pipelined((job,))
+    return execution
 
 
 def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
