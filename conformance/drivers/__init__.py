@@ -1,0 +1,100 @@
+"""Glue that runs a case's module tree on a gallery engine installed by scripts/install-loaders.
+
+Each driver is a module run as `python3 -m conformance.drivers.<engine> ROOT MAIN`; it exits
+with the program's status, 1 with the message on stderr for an uncaught error, and MISSING
+with a one-line message when the engine is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+#: Exit status of a driver whose engine is not installed.
+MISSING = 3
+#: The variable naming the cache directory scripts/install-loaders fills.
+CACHE_VARIABLE = "COMMONJS_CONFORMANCE_LOADERS"
+
+
+def cache_dir() -> Path:
+    """Where scripts/install-loaders put the engines."""
+    chosen = os.environ.get(CACHE_VARIABLE)
+    if chosen:
+        return Path(chosen)
+    return Path.home() / ".cache" / "commonjs-conformance" / "loaders"
+
+
+def missing(engine: str, why: str = "") -> NoReturn:
+    """Stop, saying the engine is not installed and how to install it."""
+    detail = f" ({why})" if why else ""
+    sys.stderr.write(f"{engine} is not installed in {cache_dir()}{detail}; "
+                     f"run scripts/install-loaders {engine}\n")
+    raise SystemExit(MISSING)
+
+
+def npm_binary(engine: str, name: str | None = None) -> Path:
+    """The path of an npm package's binary in the cache; exits MISSING when absent."""
+    path = cache_dir() / "npm" / "node_modules" / ".bin" / (name or engine)
+    if not os.access(path, os.X_OK):
+        missing(engine, f"no {path.name} in node_modules/.bin")
+    return path
+
+
+def npm_package(engine: str, name: str) -> Path:
+    """The directory of an npm package in the cache; exits MISSING when absent."""
+    path = cache_dir() / "npm" / "node_modules" / name
+    if not (path / "package.json").is_file():
+        missing(engine, f"no npm package {name}")
+    return path
+
+
+def python_module(engine: str, name: str):
+    """Import a PyPI package from the cache's python directory; exits MISSING when absent."""
+    folder = str(cache_dir() / "python")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        return __import__(name)
+    except ImportError as exc:
+        missing(engine, f"import {name}: {exc}")
+
+
+def arguments(usage: str, count: int = 2) -> list[str]:
+    """The command line's arguments, exactly `count` of them, else usage on stderr and exit 2."""
+    args = sys.argv[1:]
+    if len(args) != count:
+        sys.stderr.write(f"usage: python3 -m {usage}\n")
+        raise SystemExit(2)
+    return args
+
+
+def main_file(root: str, main: str) -> Path:
+    """The file of module id `main` under `root`."""
+    return Path(root) / f"{main}.js"
+
+
+def replace(argv: Sequence[str | os.PathLike], env: dict[str, str] | None = None) -> NoReturn:
+    """Become the engine's process: its output, status and signals are the driver's own."""
+    sys.stdout.flush()
+    args = [str(a) for a in argv]
+    os.execve(args[0], args, env if env is not None else dict(os.environ))
+
+
+def run(argv: Sequence[str | os.PathLike], **kwargs) -> NoReturn:
+    """Run a command in the driver's place, passing on its output and exit status."""
+    sys.stdout.flush()
+    try:
+        proc = subprocess.run([str(a) for a in argv], **kwargs)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    raise SystemExit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
+
+
+def uncaught(error: object) -> NoReturn:
+    """Report an error the program did not catch, as an engine would: stderr, status 1."""
+    sys.stdout.flush()
+    sys.stderr.write(f"uncaught error: {error}\n")
+    raise SystemExit(1)
