@@ -62,6 +62,14 @@ def python_module(engine: str, name: str):
         missing(engine, f"import {name}: {exc}")
 
 
+def python_path(engine: str, name: str) -> str:
+    """The cache's python directory, checked to hold package `name` without importing it."""
+    folder = cache_dir() / "python"
+    if not (folder / name / "__init__.py").is_file():
+        missing(engine, f"no Python package {name}")
+    return str(folder)
+
+
 def arguments(usage: str, count: int = 2) -> list[str]:
     """The command line's arguments, exactly `count` of them, else usage on stderr and exit 2."""
     args = sys.argv[1:]
