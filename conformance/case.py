@@ -29,6 +29,8 @@ class Case:
     #: True: sandboxes only; False: non-sandboxes only; None: both.
     sandbox: bool | None
     versions: tuple[str, ...]
+    #: Clauses the case relies on without testing them (its preconditions).
+    relies: tuple[str, ...] = ()
 
     @property
     def area(self) -> str:

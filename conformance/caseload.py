@@ -268,6 +268,12 @@ def _read(path: str, identifier: str) -> Case:
     for index, clause_id in enumerate(data["clauses"]):
         if clause_id not in clauses:
             raise doc.error(["clauses", index], f"no clause {clause_id!r} in the catalogue")
+    for index, clause_id in enumerate(data.get("relies", ())):
+        if clause_id not in clauses:
+            raise doc.error(["relies", index], f"no clause {clause_id!r} in the catalogue")
+        if clause_id in data["clauses"]:
+            raise doc.error(["relies", index], f"{clause_id!r} is cited as tested; a case relies "
+                            "only on clauses it does not test")
     modules = data["modules"]
     if HARNESS_ID in modules:
         raise doc.error(["modules", HARNESS_ID], "this id is the harness helper's", key=True)
@@ -294,6 +300,7 @@ def _read(path: str, identifier: str) -> Case:
         path=path,
         title=data["title"],
         clauses=tuple(data["clauses"]),
+        relies=tuple(data.get("relies", ())),
         modules=dict(modules),
         main=main,
         needs=frozenset(data.get("needs", ())),

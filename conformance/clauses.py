@@ -11,6 +11,8 @@ import yaml
 
 LEVELS = ("MUST", "SHOULD", "MAY", "DEFINITION")
 BINDS = ("loader", "author", "suite")
+#: text: the statement is the spec's wording; reading: the project's reading of open wording.
+BASES = ("text", "reading")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,16 @@ class Clause:
     binds: str
     testable: bool
     text: str
+    basis: str = "text"
+    #: The spec's sentence, verbatim: what a failure blaming this clause rests on.
+    quote: str = ""
+    #: For a reading, the clause whose wording it reads.
+    reads: str | None = None
+
+    @property
+    def reading(self) -> bool:
+        """Whether this is the project's reading rather than the spec's text."""
+        return self.basis == "reading"
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -45,6 +57,10 @@ def catalogue() -> Mapping[str, Clause]:
     clauses = {}
     for entry in entries:
         clause = Clause(**entry)
+        if clause.basis not in BASES:
+            raise ValueError(f"clauses.yaml: clause {clause.id!r} has basis {clause.basis!r}")
+        if clause.reading and clause.reads not in clauses:
+            raise ValueError(f"clauses.yaml: reading {clause.id!r} reads no earlier clause")
         if clause.id in clauses:
             raise ValueError(f"clauses.yaml: clause {clause.id!r} is listed twice")
         clauses[clause.id] = clause

@@ -18,7 +18,7 @@ from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
 from conformance.keep import keep
 from conformance.loaders import LoaderError, from_options, known
-from conformance.outcomes import BREACHES
+from conformance.outcomes import RECORDED, caught, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.results import Results, Tally, Writer, read, write
@@ -196,7 +196,7 @@ def run_command(argv: Sequence[str]) -> int:
     if args.write_expectations:
         if complete:
             expectations.write(args.write_expectations, expectations.dump(results, previous))
-            print(f"recorded {sum(results.count(o) for o in BREACHES)} known failure(s) in "
+            print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
                   f"{args.write_expectations}")
         else:
             print("the run was interrupted: expectations not written", file=sys.stderr)
@@ -300,6 +300,10 @@ def clauses_command(argv: Sequence[str]) -> int:
     return ExitCode.OK
 
 
+#: The least share of a mutant's failing verdicts that must blame the clause it breaks.
+PRECISION_GOAL = 0.9
+
+
 def mutants_command(argv: Sequence[str]) -> int:
     p = _Parser(prog="runner.py mutants",
                 description="Run every case against every deliberately broken reference loader "
@@ -317,7 +321,7 @@ def mutants_command(argv: Sequence[str]) -> int:
     if status:
         return status
     args.out.mkdir(parents=True, exist_ok=True)
-    missed, failed = [], []
+    missed, failed, imprecise = [], [], []
     for mutant in MUTANTS + CONFORMING:
         loader = mutant.loader()
         started = time.perf_counter()
@@ -331,15 +335,21 @@ def mutants_command(argv: Sequence[str]) -> int:
             print(f"{loader.name:38} conforming: " + (f"FAILED {', '.join(bad)}" if bad
                                                       else "passes every case"))
             continue
-        caught = [v.case for v in verdicts if mutant.clause in v.clauses and v.outcome in BREACHES]
-        if not caught:
+        catching = [v.case for v in verdicts if caught(v, mutant.clause)]
+        share = precision(verdicts, mutant.clause)
+        if not catching:
             missed.append(mutant.name)
+        elif share is not None and share < PRECISION_GOAL:
+            imprecise.append(mutant.name)
         print(f"{loader.name:38} {mutant.clause:26} "
-              + (f"caught by {len(caught)}" if caught else "MISSED"))
-    print(f"\n{len(MUTANTS) - len(missed)} of {len(MUTANTS)} mutants caught by a case citing "
-          f"the clause they break; {len(CONFORMING)} conforming variants, "
+              + (f"caught by {len(catching):3}, precision {share:6.1%}" if catching
+                 else "MISSED"))
+    print(f"\n{len(MUTANTS) - len(missed)} of {len(MUTANTS)} mutants caught by a case blaming "
+          f"the clause they break; {len(imprecise)} below {PRECISION_GOAL:.0%} precision "
+          f"(verdicts blaming that clause among all they fail){': ' if imprecise else ''}"
+          f"{', '.join(imprecise)}; {len(CONFORMING)} conforming variants, "
           f"{len(failed)} wrong verdicts on them")
-    return ExitCode.FAILED if missed or failed else ExitCode.OK
+    return ExitCode.FAILED if missed or failed or imprecise else ExitCode.OK
 
 
 def report_command(argv: Sequence[str]) -> int:

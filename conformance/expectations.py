@@ -11,7 +11,7 @@ from typing import Any, Collection, Mapping
 import yaml
 
 from conformance import SPEC_VERSIONS
-from conformance.outcomes import BREACHES, Outcome, Verdict
+from conformance.outcomes import RECORDED, Outcome, Verdict
 from conformance.results import Results
 from conformance.text import display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
@@ -21,7 +21,7 @@ MAX_BYTES = 1 << 20
 #: The outcomes an expectations file records: everything that is neither a pass nor a skip.
 TOP_KEYS = ("loader", "spec", "failures")
 ENTRY_KEYS = ("outcome", "reason")
-_RECORDED_NAMES = ", ".join(o.value for o in BREACHES)
+_RECORDED_NAMES = ", ".join(o.value for o in RECORDED)
 
 
 class ExpectationsError(YamlError):
@@ -109,7 +109,7 @@ def _entry(doc: Document, case: Any, value: Any) -> Expectation:
     if outcome in (Outcome.PASS.value, Outcome.SKIP.value):
         raise doc.error(where + ["outcome"], f"{outcome!r} is no failure: remove the entry "
                         f"(an entry records one of {_RECORDED_NAMES})")
-    if outcome not in [o.value for o in BREACHES]:
+    if outcome not in [o.value for o in RECORDED]:
         raise doc.error(where + ["outcome"], f"{outcome!r} is not one of {_RECORDED_NAMES}")
     reason = value.get("reason", "")
     if not isinstance(reason, str):
@@ -178,7 +178,7 @@ def compare(expectations: Expectations, results: Results,
     fixed: list[tuple[Expectation, Verdict]] = []
     for verdict in results.verdicts:
         entry = entries.get(verdict.case)
-        if verdict.outcome in BREACHES:
+        if verdict.outcome in RECORDED:
             if entry is None:
                 new.append(verdict)
             elif entry.outcome is verdict.outcome:
@@ -264,7 +264,7 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
     kept = previous.entries if previous is not None and previous.loader == results.loader \
         else {}
     failures: dict[str, dict[str, str]] = {}
-    for v in sorted((v for v in results.verdicts if v.outcome in BREACHES),
+    for v in sorted((v for v in results.verdicts if v.outcome in RECORDED),
                     key=lambda v: v.case):
         old = kept.get(v.case)
         reason = old.reason if old is not None and old.outcome is v.outcome and old.reason \

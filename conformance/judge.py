@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from typing import Mapping
+
 from conformance.adapter import Ending, Execution
 from conformance.case import Case
 from conformance.clauses import catalogue
-from conformance.harness import read
+from conformance.harness import Section, Transcript, read
 from conformance.outcomes import Outcome, Verdict
 
-#: How many of the last lines of stdout and of stderr a verdict keeps.
+#: How many of the last lines of stdout, and of stderr, a verdict keeps.
 TAIL = 10
+STDERR_TAIL = 20
 #: Characters of a verdict's message, and of each line of its details, that are kept.
 MESSAGE_LIMIT = 2000
 DETAIL_LIMIT = 500
+#: The clause a main module that runs twice breaks: a module's code runs once.
+SINGLETON = "modules.singleton"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -26,46 +32,112 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _should_only(case: Case, spec: str) -> bool:
-    clauses = catalogue()
-    return all(clauses[c].level_in(spec) == "SHOULD" for c in case.clauses)
+_ERROR_START = re.compile(r"\s*(?:Uncaught\s+)?(?:[A-Z]\w*)?(?:Error|Exception)\b")
+_ERROR_INSIDE = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")
 
 
-def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -> Verdict:
+def error_line(stderr: str) -> str:
+    """The line of an uncaught error's report that states the error itself ('Error: Cannot
+    find module ...'), rather than the file name or source line engines print before it."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for pattern in (_ERROR_START, _ERROR_INSIDE):
+        for line in lines:
+            if pattern.match(line) if pattern is _ERROR_START else pattern.search(line):
+                return line
+    return lines[0] if lines else ""
+
+
+def _where(transcript: Transcript, case: Case) -> tuple[Section | None, tuple[str, ...]]:
+    """The section the program was in when it ended, and the clauses that part tests: an
+    unsectioned case's part tests every clause it cites; before the first section of a case
+    that relies on something, the program was establishing its preconditions."""
+    section = transcript.section
+    if section is not None:
+        return section, (section.clause,)
+    if case.relies and transcript.features:
+        return Section(True, case.relies[0]), case.relies
+    return None, case.clauses
+
+
+def _classify(clauses: tuple[str, ...], spec: str) -> tuple[Outcome, tuple[str, ...]]:
+    """The outcome a breach of `clauses` gives under `spec`, and the clauses it blames: only
+    readings breached gives advisory; only SHOULD clauses, warn; otherwise fail, blaming the
+    clauses of the spec's text."""
+    known = catalogue()
+    text = tuple(c for c in clauses if not (c in known and known[c].reading))
+    if not text:
+        return Outcome.ADVISORY, clauses
+    if all(c in known and known[c].level_in(spec) == "SHOULD" for c in text):
+        return Outcome.WARN, text
+    return Outcome.FAIL, text
+
+
+def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
+          features: Mapping[str, bool] | None = None) -> Verdict:
     """Decide the outcome of `case` from what the loader printed and how the run ended.
 
     `key` is the one written into this run's harness; with it, a DONE line whose check does not
     match (PASS lines printed by something other than this run's harness) is an error.
+    `features` are what the run knows of the loader's optional features (declared or probed);
+    a feature it does not know is taken from the program's FEATURES line.
     """
+    transcript = read(execution.stdout)
+    started = transcript.features_lines > 0 or bool(transcript.assertions)
 
-    def verdict(outcome: Outcome, kind: str, message: str,
-                details: tuple[str, ...] = ()) -> Verdict:
+    def verdict(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = (),
+                blame: tuple[str, ...] = ()) -> Verdict:
         extra: tuple[str, ...] = ()
         if outcome not in (Outcome.PASS, Outcome.SKIP):
             extra = tuple(f"stdout: {line}" for line in execution.stdout.splitlines()[-TAIL:])
-            extra += tuple(f"stderr: {line}" for line in execution.stderr.splitlines()[-TAIL:])
+            extra += tuple(f"stderr: {line}"
+                           for line in execution.stderr.splitlines()[-STDERR_TAIL:])
             extra += tuple(line for line in (execution.diagnostic,) if line)
         return Verdict(case.id, case.clauses, outcome, _clip(message, MESSAGE_LIMIT),
                        execution.seconds, tuple(_clip(d, DETAIL_LIMIT) for d in details + extra),
-                       kind)
+                       kind, blame)
+
+    def breach(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = ()):
+        """A verdict for a run that ended badly: held against the part it ended in."""
+        if not started:
+            return verdict(outcome, kind, message, details)
+        section, clauses = _where(transcript, case)
+        if section is not None and section.given:
+            return blocked(clauses, message, details)
+        judged, blame = _classify(clauses, spec)
+        if judged is Outcome.FAIL:
+            return verdict(outcome, kind, message, details, blame)
+        return verdict(judged, kind, f"{judged.value}: {message}", details, blame)
+
+    def blocked(clauses: tuple[str, ...], message: str, details: tuple[str, ...] = ()):
+        names = ", ".join(clauses)
+        return verdict(Outcome.BLOCKED, "precondition-failed",
+                       f"blocked: the case relies on {names}, which did not hold here ({message});"
+                       f" the cases citing {names} test it directly", details, clauses)
 
     if execution.truncated:
         return verdict(Outcome.ERROR, "output-limit",
                        "the loader printed more than the output limit; it was stopped there and "
                        "the output judged no further")
     if execution.ending is Ending.TIMED_OUT:
-        return verdict(Outcome.TIMEOUT, "timeout", "no result within the time limit"
-                       + (f" ({_first_line(execution.diagnostic)})" if execution.diagnostic
-                          else ""))
+        return breach(Outcome.TIMEOUT, "timeout", "no result within the time limit"
+                      + (f" ({_first_line(execution.diagnostic)})" if execution.diagnostic
+                         else ""))
     if execution.ending is Ending.UNAVAILABLE:
         return verdict(Outcome.ERROR, "loader-unavailable",
                        f"the loader could not be started: {_first_line(execution.diagnostic)}")
     if execution.ending is Ending.CRASHED:
-        return verdict(Outcome.ERROR, "loader-crashed",
-                       f"the loader crashed: {_first_line(execution.diagnostic)}")
+        return breach(Outcome.ERROR, "loader-crashed",
+                      f"the loader crashed: {_first_line(execution.diagnostic)}")
+    if transcript.features_lines > 1:
+        return verdict(Outcome.FAIL, "ran-twice",
+                       "the main module ran more than once (it printed FEATURES "
+                       f"{transcript.features_lines} times): a module's code must run once, and "
+                       "the main module is a module like any other (was it loaded once as a file "
+                       "and again by its id?)", blame=(SINGLETON,))
 
-    transcript = read(execution.stdout)
-    lacking = sorted(f for f in case.needs if transcript.features.get(f) is False)
+    known = features or {}
+    lacking = sorted(f for f in case.needs
+                     if known.get(f, transcript.features.get(f)) is False)
     if lacking:
         return verdict(Outcome.SKIP, "not-applicable",
                        "not applicable: the loader has no " + ", ".join(lacking))
@@ -81,29 +153,40 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None) -
         first = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         details = tuple(f"FAIL {a.number} {a.message}" for a in failures)
-        if _should_only(case, spec):
-            return verdict(Outcome.WARN, "should-breached",
-                           f"assertion {first.number} failed: {first.message}{more}", details)
-        return verdict(Outcome.FAIL, "assertion-failed",
-                       f"assertion {first.number} failed: {first.message}{more}", details)
+        message = f"assertion {first.number} failed: {first.message}{more}"
+        if first.section is not None and first.section.given:
+            return blocked((first.section.clause,), message, details)
+        failed: list[str] = []
+        for assertion in failures:
+            if assertion.section is not None and assertion.section.given:
+                break  # what failed after a broken precondition says nothing more
+            for clause in ((assertion.section.clause,) if assertion.section else case.clauses):
+                if clause not in failed:
+                    failed.append(clause)
+        judged, blame = _classify(tuple(failed), spec)
+        kinds = {Outcome.FAIL: "assertion-failed", Outcome.WARN: "should-breached",
+                 Outcome.ADVISORY: "reading-not-met"}
+        prefix = "" if judged is Outcome.FAIL else f"{judged.value}: "
+        return verdict(judged, kinds[judged], prefix + message, details, blame)
     if execution.exit_code != 0:
-        error = _first_line(execution.stderr) or f"exit status {execution.exit_code}"
-        return verdict(Outcome.FAIL, "uncaught-error", f"uncaught error after "
-                       f"{len(transcript.assertions)} assertion(s): {error}")
+        error = error_line(execution.stderr) or f"exit status {execution.exit_code}"
+        if not started:
+            return verdict(Outcome.BLOCKED, "not-started", "the program never started (its main "
+                           f"module did not reach the harness's start()): {error}")
+        return breach(Outcome.FAIL, "uncaught-error", f"uncaught error after "
+                      f"{len(transcript.assertions)} assertion(s): {error}")
     if transcript.inapplicable is not None:
         return verdict(Outcome.SKIP, "not-applicable", f"not applicable: {transcript.inapplicable}")
-    if case.needs and not transcript.features and transcript.from_harness:
-        return verdict(Outcome.ERROR, "protocol-violation", "the case needs optional features "
-                       "but its program never called start(require) to report them")
     if transcript.done is None:
         if execution.stdout_closed:
-            return verdict(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
-                           f"the end marker, after {len(transcript.assertions)} assertion(s)")
+            return breach(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
+                          f"the end marker, after {len(transcript.assertions)} assertion(s)")
         if not transcript.from_harness:
-            return verdict(Outcome.FAIL, "no-harness-output", "the loader exited normally but "
-                           "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE line)")
-        return verdict(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
-                       f"{len(transcript.assertions)} assertion(s)")
+            return verdict(Outcome.BLOCKED, "not-started", "the loader exited normally but "
+                           "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE "
+                           "line): the program never started")
+        return breach(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
+                      f"{len(transcript.assertions)} assertion(s)")
     if not transcript.assertions:
-        return verdict(Outcome.FAIL, "no-assertions", "no assertion ran")
+        return breach(Outcome.FAIL, "no-assertions", "no assertion ran")
     return verdict(Outcome.PASS, "", f"{len(transcript.assertions)} assertion(s) held")

@@ -43,14 +43,15 @@ def _testcase(suite: ET.Element, verdict: Verdict) -> None:
         for clause in verdict.clauses:
             _element(properties, "property", name="clause", value=clause)
     outcome = verdict.outcome
-    if outcome is Outcome.FAIL:
-        _element(case, "failure", _details(verdict), message=verdict.message, type="fail")
+    if outcome in (Outcome.FAIL, Outcome.BLOCKED):
+        _element(case, "failure", _details(verdict), message=verdict.message,
+                 type=outcome.value)
     elif outcome in (Outcome.ERROR, Outcome.TIMEOUT):
         _element(case, "error", _details(verdict), message=verdict.message, type=outcome.value)
     elif outcome is Outcome.SKIP:
         _element(case, "skipped", message=verdict.message)
-    elif outcome is Outcome.WARN:
-        _element(case, "system-out", "\n".join((f"warning: {verdict.message}",
+    elif outcome in (Outcome.WARN, Outcome.ADVISORY):
+        _element(case, "system-out", "\n".join((f"{'warning' if outcome is Outcome.WARN else 'advisory'}: {verdict.message}",
                                                 *verdict.details)))
 
 
@@ -58,7 +59,7 @@ def render(results: Results) -> str:
     """The run as a JUnit XML document: one testsuite, one testcase per verdict."""
     counts = {
         "tests": str(len(results.verdicts)),
-        "failures": str(results.count(Outcome.FAIL)),
+        "failures": str(results.count(Outcome.FAIL) + results.count(Outcome.BLOCKED)),
         "errors": str(results.count(Outcome.ERROR) + results.count(Outcome.TIMEOUT)),
         "skipped": str(results.count(Outcome.SKIP)),
         "time": _seconds(results.seconds),

@@ -95,12 +95,13 @@ class Results:
 def verdict_json(v: Verdict) -> dict[str, Any]:
     return {"id": v.case, "clauses": list(v.clauses), "outcome": v.outcome.value,
             "kind": v.kind, "message": v.message, "seconds": round(v.seconds, 6),
-            "details": list(v.details)}
+            "details": list(v.details), "blame": list(v.blame)}
 
 
 def _verdict(c: dict[str, Any]) -> Verdict:
     return Verdict(c["id"], tuple(c["clauses"]), Outcome(c["outcome"]), c["message"],
-                   c["seconds"], tuple(c.get("details", ())), c.get("kind", ""))
+                   c["seconds"], tuple(c.get("details", ())), c.get("kind", ""),
+                   tuple(c.get("blame", ())))
 
 
 def _header(results: Results) -> dict[str, Any]:

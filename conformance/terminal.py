@@ -12,7 +12,9 @@ from conformance.text import one_line
 MARKS = {
     Outcome.PASS: ".",
     Outcome.WARN: "w",
+    Outcome.ADVISORY: "a",
     Outcome.FAIL: "F",
+    Outcome.BLOCKED: "b",
     Outcome.ERROR: "E",
     Outcome.TIMEOUT: "T",
     Outcome.SKIP: "s",
@@ -21,7 +23,9 @@ MARKS = {
 WORDS = {
     Outcome.PASS: "passed",
     Outcome.WARN: "warned",
+    Outcome.ADVISORY: "advisory",
     Outcome.FAIL: "failed",
+    Outcome.BLOCKED: "blocked",
     Outcome.ERROR: "errors",
     Outcome.TIMEOUT: "timed out",
     Outcome.SKIP: "skipped",
@@ -73,12 +77,14 @@ def summary(results: Results, out: TextIO) -> None:
     tally = results.tally
     bad = [v for v in tally.shown if not v.outcome.ok]
     warned = [v for v in tally.shown if v.outcome is Outcome.WARN]
-    for title, group in (("failures", bad), ("warnings (SHOULD clauses)", warned)):
+    advisory = [v for v in tally.shown if v.outcome is Outcome.ADVISORY]
+    for title, group in (("failures", bad), ("warnings (SHOULD clauses)", warned),
+                         ("advisories (the project's readings, not failures)", advisory)):
         if not group:
             continue
         out.write(f"\n{'=' * 20} {title} {'=' * 20}\n")
         for v in group:
-            out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.clauses)}]\n"
+            out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.blame or v.clauses)}]\n"
                       f"    {one_line(v.message)}\n")
             for line in v.details:
                 out.write(f"      {one_line(line)}\n")

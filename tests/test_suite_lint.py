@@ -116,3 +116,41 @@ def test_case_keeps_the_rules(path):
     for feature in ("require.paths", "module.uri"):
         if uses[feature] and case.sandbox is not True:
             assert feature in case.needs, f"uses {feature} outside a sandbox without needing it"
+
+
+_SECTION = re.compile(r"\bt\.(clause|given)\(\s*(?:'([^']*)'|\"([^\"]*)\"|([^)]*))\)")
+
+
+def sections_of(case) -> tuple[list[str], list[str]]:
+    """The clause ids the case's modules open sections for with t.clause(...) and t.given(...)."""
+    tested, given = [], []
+    for source in case.modules.values():
+        for match in _SECTION.finditer(source):
+            assert match.group(4) is None, f"t.{match.group(1)} takes a string literal"
+            (tested if match.group(1) == "clause" else given).append(
+                match.group(2) or match.group(3))
+    return tested, given
+
+
+def test_sections_name_cited_clauses():
+    case = type("C", (), {"modules": {"m": "t.clause('a.b'); t.given(\"c.d\")"}})()
+    assert sections_of(case) == (["a.b"], ["c.d"])
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: case_id(p, ROOT))
+def test_case_attributes_each_assertion(path):
+    """A verdict blames the clause that broke: a case citing several clauses, or relying on
+    one, opens a section for each (t.clause for what it tests, t.given for what it relies on),
+    and a case citing a reading beside the spec's text keeps them apart the same way."""
+    case = load(path, ROOT)
+    tested, given = sections_of(case)
+    assert set(tested) <= set(case.clauses), "t.clause names a clause the case does not cite"
+    assert set(given) <= set(case.relies), "t.given names a clause not listed under relies"
+    assert set(case.relies) <= set(given), "every clause under relies gets a t.given section"
+    if len(case.clauses) > 1 or case.relies:
+        assert set(case.clauses) <= set(tested), \
+            "a case citing several clauses, or relying on one, opens a t.clause section for each"
+        main = code_only(case.modules[case.main])
+        first = min(main.find(".clause("), main.find(".given(")
+                    if ".given(" in main else len(main))
+        assert main.find(".start(") < first, "the main module starts the harness first"

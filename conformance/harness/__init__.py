@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Mapping
 
@@ -59,8 +59,8 @@ def key_in(text: str) -> str | None:
 
 
 def check(key: str, outcomes: str) -> str:
-    """The DONE line's check: FNV-1a (32 bits) of 'key:' and the P/F sequence, as the helper
-    computes it."""
+    """The DONE line's check: FNV-1a (32 bits) of 'key:' and the trail (P or F per assertion,
+    [Cid] or [Gid] per section), as the helper computes it."""
     value = 0x811C9DC5
     for char in f"{key}:{outcomes}":
         value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
@@ -70,17 +70,27 @@ def check(key: str, outcomes: str) -> str:
 _ASSERTION = re.compile(r"(PASS|FAIL) (\d+)(?: (.*))?")
 _DONE = re.compile(r"DONE (\d+)(?: ([0-9a-f]{8}))?")
 _FEATURE = re.compile(r"([\w.]+)=(present|absent)")
+_SECTION = re.compile(r"(CLAUSE|GIVEN) (\S+)")
 #: Protocol problems a transcript lists before it only counts the rest.
 MAX_PROBLEMS = 3
 
 
 @dataclass(frozen=True)
+class Section:
+    """A part of a program opened by CLAUSE id (it tests id) or GIVEN id (it relies on id)."""
+
+    given: bool
+    clause: str
+
+
+@dataclass(frozen=True)
 class Assertion:
-    """One PASS or FAIL line."""
+    """One PASS or FAIL line, with the section it was printed in (None before any)."""
 
     number: int
     passed: bool
     message: str
+    section: Section | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,14 @@ class Transcript:
     inapplicable: str | None
     #: Ways the output breaks the protocol (numbering gaps, two DONE lines, ...).
     problems: tuple[str, ...]
+    #: The sections in the order they were opened; the last is where the program was last.
+    sections: tuple[Section, ...] = ()
+    #: How many FEATURES lines were printed: more than one means the main module ran again.
+    features_lines: int = 0
+    #: Feature -> the states FEATURE lines reported for it, from feature probes.
+    probed: Mapping[str, tuple[bool, ...]] = field(default_factory=dict)
+    #: What the DONE check covers: P or F per assertion, [Cid] or [Gid] per section.
+    trail: str = ""
 
     @property
     def failures(self) -> tuple[Assertion, ...]:
@@ -105,8 +123,12 @@ class Transcript:
 
     def checks_out(self, key: str) -> bool:
         """Whether the DONE line's check matches this run's key and the lines printed."""
-        sequence = "".join("P" if a.passed else "F" for a in self.assertions)
-        return self.done_check == check(key, sequence)
+        return self.done_check == check(key, self.trail)
+
+    @property
+    def section(self) -> Section | None:
+        """The section open when the output ended (where an error or a stop happened)."""
+        return self.sections[-1] if self.sections else None
 
     @property
     def from_harness(self) -> bool:
@@ -123,8 +145,17 @@ def read(stdout: str) -> Transcript:
     done_check: str | None = None
     inapplicable: str | None = None
     problems: list[str] = []
+    sections: list[Section] = []
+    features_lines = 0
+    probed: dict[str, tuple[bool, ...]] = {}
+    trail: list[str] = []
     for raw in stdout.splitlines():
         line = raw.rstrip("\r")
+        match = _SECTION.fullmatch(line)
+        if match and done is None:
+            sections.append(Section(match.group(1) == "GIVEN", match.group(2)))
+            trail.append(f"[{match.group(1)[0]}{match.group(2)}]")
+            continue
         match = _ASSERTION.fullmatch(line)
         if match:
             number = int(match.group(2))
@@ -132,7 +163,9 @@ def read(stdout: str) -> Transcript:
                 problems.append(f"assertion {number} printed after DONE")
             if number != len(assertions) + 1:
                 problems.append(f"assertion numbered {number} where {len(assertions) + 1} was due")
-            assertions.append(Assertion(number, match.group(1) == "PASS", match.group(3) or ""))
+            assertions.append(Assertion(number, match.group(1) == "PASS", match.group(3) or "",
+                                        sections[-1] if sections else None))
+            trail.append(match.group(1)[0])
             continue
         match = _DONE.fullmatch(line)
         if match:
@@ -146,14 +179,20 @@ def read(stdout: str) -> Transcript:
         if line.startswith("SKIP "):
             inapplicable = inapplicable or line[len("SKIP "):].strip()
             continue
+        if line.startswith("FEATURE "):
+            match = _FEATURE.fullmatch(line[len("FEATURE "):])
+            if match and match.group(1) in FEATURES:
+                name = match.group(1)
+                probed[name] = probed.get(name, ()) + (match.group(2) == "present",)
+            continue
         if line.startswith("FEATURES "):
-            if features:
-                problems.append("FEATURES printed more than once (was the harness module "
-                                "instantiated more than once?)")
+            features_lines += 1
+            if features_lines > 1:
+                continue  # the main module ran again; the judge says so
             for name, state in _FEATURE.findall(line):
                 if name in FEATURES:
                     features[name] = state == "present"
     if len(problems) > MAX_PROBLEMS:
         problems[MAX_PROBLEMS:] = [f"and {len(problems) - MAX_PROBLEMS} more"]
     return Transcript(tuple(assertions), features, done, done_check, inapplicable,
-                      tuple(problems))
+                      tuple(problems), tuple(sections), features_lines, probed, "".join(trail))

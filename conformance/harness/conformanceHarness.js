@@ -2,14 +2,28 @@
 // Plain ES5 on purpose: an old engine must never fail a case for the harness's sake.
 // It prints one line per event; the runner, not this file, decides what they mean:
 //   FEATURES require.main=present require.paths=absent module.uri=present
+//   CLAUSE <id>   GIVEN <id>   FEATURE <name>=present|absent
 //   PASS <n> <message>   FAIL <n> <message>   SKIP <reason>   DONE <count> <check>
+// CLAUSE and GIVEN open a section: the assertions after CLAUSE id test clause id; those after
+// GIVEN id check a precondition, a clause the case relies on but does not test.
 var write = (typeof print === 'function') ? print : function (line) { console.log(line); };
-var count = 0;
-var finished = false;
 // The runner writes a fresh key here for every run; DONE carries a check over it and the
 // PASS/FAIL sequence, so lines this run's harness did not print are told apart.
 var RUN_KEY = 'conformance-run-key';
-var trail = RUN_KEY + ':';
+// The count, the trail and whether done() ran live in one object on the global object (where
+// there is one), so that a loader that instantiates this module more than once (no module
+// cache) still numbers its assertions in one sequence: the cases, not the harness, then show
+// the breach, and blame the clause it breaks.
+var global = (function () { return this; })();
+var STATE = 'conformanceHarnessState' + RUN_KEY.replace(/-/g, '');
+var run = (global && global[STATE]) || {count: 0, finished: false, trail: RUN_KEY + ':'};
+if (global) {
+    try {
+        global[STATE] = run;
+    } catch (e) {
+        // a frozen global: this instance keeps its own state
+    }
+}
 
 // FNV-1a over the string's code units, 32 bits, in ES5 arithmetic; 8 hex digits.
 function check(text) {
@@ -25,7 +39,17 @@ function oneLine(text) {
     return String(text).replace(/\r\n|\r|\n/g, ' ');
 }
 
-function show(value) {
+function keysOf(value) {
+    try {
+        return Object.keys(value);
+    } catch (e) {
+        return [];
+    }
+}
+
+// A value for a message; with `other` (the value it was compared with), an object with the
+// same keys as `other` is called a different object, so that message says what went wrong.
+function show(value, other) {
     if (typeof value === 'string') {
         return '"' + value + '"';
     }
@@ -39,8 +63,13 @@ function show(value) {
         } catch (e) {
             // a host object may refuse; its type is all we can say
         }
-        return typeof value + ' with keys [' + keys.slice(0, 8).join(', ') +
-               (keys.length > 8 ? ', and more' : '') + ']';
+        var listed = ' with keys [' + keys.slice(0, 8).join(', ') +
+                     (keys.length > 8 ? ', and more' : '') + ']';
+        if (other !== undefined && typeof other === typeof value && other !== null &&
+                keysOf(other).join(',') === keys.join(',')) {
+            return 'a different ' + typeof value + listed + ' (not the same one)';
+        }
+        return typeof value + listed;
     }
     try {
         return typeof value + ' ' + String(value);
@@ -50,13 +79,13 @@ function show(value) {
 }
 
 function report(passed, message) {
-    count += 1;
-    if (finished) {
+    run.count += 1;
+    if (run.finished) {
         passed = false;
         message = 'assertion after done(): ' + message;
     }
-    trail += passed ? 'P' : 'F';
-    write((passed ? 'PASS ' : 'FAIL ') + count + ' ' + oneLine(message));
+    run.trail += passed ? 'P' : 'F';
+    write((passed ? 'PASS ' : 'FAIL ') + run.count + ' ' + oneLine(message));
     return passed;
 }
 
@@ -83,7 +112,8 @@ exports.same = function (actual, expected, message) {
     if (actual === expected) {
         return report(true, message);
     }
-    return report(false, message + ': expected ' + show(expected) + ', got ' + show(actual));
+    return report(false, message + ': expected ' + show(expected) + ', got ' +
+                  show(actual, expected));
 };
 
 exports.notSame = function (actual, unexpected, message) {
@@ -104,6 +134,24 @@ exports.throws = function (block, message) {
 
 exports.fail = function (message) {
     return report(false, message);
+};
+
+// The assertions that follow test clause `id` (one the case cites).
+exports.clause = function (id) {
+    run.trail += '[C' + id + ']';
+    write('CLAUSE ' + oneLine(id));
+};
+
+// The assertions and code that follow establish what the case relies on: clause `id`, which
+// other cases test. A failure here blocks the case rather than failing the clause it tests.
+exports.given = function (id) {
+    run.trail += '[G' + id + ']';
+    write('GIVEN ' + oneLine(id));
+};
+
+// Feature probes: report whether `name` is present as seen by the module calling this.
+exports.feature = function (name, present) {
+    write('FEATURE ' + oneLine(name) + '=' + state(present));
 };
 
 // The case cannot be judged on this loader (say, nothing to derive a directory from); the
@@ -146,10 +194,10 @@ exports.entriesFor = function (callerRequire, callerModule, sub) {
 
 // The program reached its end; call exactly once, as the last statement of the main module.
 exports.done = function () {
-    if (finished) {
+    if (run.finished) {
         report(false, 'done() called twice');
         return;
     }
-    finished = true;
-    write('DONE ' + count + ' ' + check(trail));
+    run.finished = true;
+    write('DONE ' + run.count + ' ' + check(run.trail));
 };
