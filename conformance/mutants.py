@@ -26,6 +26,8 @@ class Mutant:
     #: (text, replacement) pairs; each text must occur exactly once in loader.js.
     edits: tuple[tuple[str, str], ...]
     sandbox: bool = False
+    #: The spec versions whose text the mutant breaks or the variant conforms to; () for all.
+    versions: tuple[str, ...] = ()
 
     def source(self) -> str:
         """loader.js with the edits applied; ValueError when an edit no longer applies."""
@@ -45,8 +47,8 @@ class Mutant:
                                name=prefix + self.name, stack_limit=MUTANT_STACK)
 
 
-def _m(name, clause, description, *edits, sandbox=False) -> Mutant:
-    return Mutant(name, clause, description, tuple(edits), sandbox)
+def _m(name, clause, description, *edits, sandbox=False, versions=()) -> Mutant:
+    return Mutant(name, clause, description, tuple(edits), sandbox, tuple(versions))
 
 
 _RELATIVE_BASE = "var out = isRelative(terms) && fromId ? fromId.split('/').slice(0, -1) : [];"
@@ -89,10 +91,6 @@ MUTANTS: tuple[Mutant, ...] = (
        (_RUN_FACTORY, "var outer = executing; executing = topId; try { " + _RUN_FACTORY +
         " } finally { executing = outer; }"),
        ("var ownErrors = new WeakSet();", "var ownErrors = new WeakSet(), executing;")),
-    _m("above-root-clamps", "ids.relative",
-       "'..' past the root stays at the root instead of throwing",
-       ("                if (!out.length) {\n                    throw fail(\"module id '\" + id "
-        "+ \"' climbs above the root\", fromId);\n                }\n", "")),
     _m("dotdot-ignored", "ids.relative-form",
        "'..' terms are skipped like '.' instead of climbing a level",
        ("if (terms[i] === '..') {", "if (false) {"),
@@ -171,9 +169,6 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("id-writable", "module.id.read-only",
        "module.id can be reassigned and deleted",
        (_DEFINE_ID, "module.id = topId;")),
-    _m("main-is-current", "require.main.identity",
-       "require.main is the module object of the module that owns the require",
-       (_DEFINE_MAIN, "defineReadOnly(require, 'main', cache.get(fromId).module);")),
     _m("main-writable", "require.main.read-only",
        "require.main can be reassigned and deleted",
        (_DEFINE_MAIN, "require.main = mainModule;")),
@@ -200,6 +195,55 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("uri-is-path", "module.uri.optional",
        "module.uri is a bare file path, not a full URI",
        (_DEFINE_URI, "defineReadOnly(module, 'uri', path);")),
+
+    # ---- Module sources at the edges. Require 1.2: "require returns the exported API of the
+    # foreign module" -- of every module, whatever its source looks like.
+    _m("no-newline-before-close", "require.returns-exports",
+       "the wrapper closes the module's function right after its source, so a source whose last "
+       "line is a // comment comments the closing '})' out (browserify#209, duktape#1394, "
+       "node-sandboxed-module#37); Require 1.2: 'require returns the exported API of the "
+       "foreign module'",
+       (_WRAPPER, "'(function (require, exports, module) {' + code + '})'")),
+    _m("wrapper-by-replace", "require.returns-exports",
+       "the wrapper is a template filled with String.prototype.replace, so $$, $&, $` and $' in "
+       "a module's source are replaced too (gulp-replace#28, jsbin#598); Require 1.2: 'require "
+       "returns the exported API of the foreign module'",
+       (_WRAPPER, "'(function (require, exports, module) {@CODE@\\n})'.replace('@CODE@', code)")),
+    _m("empty-source-missing", "require.returns-exports",
+       "a module file whose source is the empty String is reported missing (a falsy check of "
+       "the text read); Require 1.2: 'require returns the exported API of the foreign module'",
+       ("        var path = findModuleFile(topId);\n        if (path === undefined) {",
+        "        var path = findModuleFile(topId);\n        if (path === undefined || "
+        "!files.get(path)) {")),
+    _m("source-truncated", "require.returns-exports",
+       "module sources are read into an 8 KiB buffer, so a longer module runs cut short (the "
+       "precompiled harness is spared); Require 1.2: 'require returns the exported API of the "
+       "foreign module'",
+       ("globalEval(wrapModule(files.get(path)))",
+        "globalEval(wrapModule(files.get(path).slice(0, 8192)))")),
+    _m("prescan-hoists-dependencies", "require.cycles",
+       "as RequireJS's CommonJS sugar does, the source is scanned for require('...') calls and "
+       "those modules run (failures ignored) before the module's own code, so in a cycle a "
+       "dependency runs before the exports it should see were prepared; Require 1.3: 'the "
+       "object returned by require must contain at least the exports that the foreign module "
+       "has prepared before the call to require that led to the current module's execution'",
+       (_RUN_FACTORY, "(files.get(path).match(/require\\(\\s*['\"][^'\"]+['\"]\\s*\\)/g) || [])"
+        ".forEach(function (call) { try { requireModule(call.replace("
+        "/^require\\(\\s*['\"]|['\"]\\s*\\)$/g, ''), topId); } catch (e) {} }); " + _RUN_FACTORY)),
+    _m("static-ids-only", "require.accepts-id",
+       "as a bundler does, only ids written as string literals in some require('...') call are "
+       "available; an id computed at run time that no literal names is 'not found' "
+       "(browserify#377, #824); Require 1.1: 'The require function accepts a module "
+       "identifier'",
+       ("var ownErrors = new WeakSet();", "var ownErrors = new WeakSet(), bundled = new Set();"),
+       ("    function runMain() {\n",
+        "    function runMain() {\n        files.forEach(function (source, file) { "
+        "var from = file.slice(root.length + 1, -3); (source.match("
+        "/require\\(\\s*['\"][^'\"]+['\"]\\s*\\)/g) || []).forEach(function (call) { try { "
+        "bundled.add(resolveId(call.replace(/^require\\(\\s*['\"]|['\"]\\s*\\)$/g, ''), from)); "
+        "} catch (e) {} }); });\n"),
+       ("        var path = findModuleFile(topId);\n",
+        "        var path = bundled.has(topId) ? findModuleFile(topId) : undefined;\n")),
 )
 
 _PATHS_IN_CREATE_REQUIRE = "        if (!sandbox) {\n            " + _DEFINE_PATHS
@@ -212,6 +256,12 @@ CONFORMING: tuple[Mutant, ...] = (
        ("paths = [root], mainModule;", "paths = [], mainModule;"),
        ("return sandbox ? [root] : paths;", "return sandbox ? [root] : paths.concat([root]);"),
        (_URI_IN_CREATE_MODULE, "        if (false) {\n            " + _DEFINE_URI)),
+    _m("main-per-module", None,
+       "require.main is the module object of the module that owns the require (1.1.1, Require "
+       "1.5.2: 'must either be undefined or be identical to the module object in the context of "
+       "one loaded module' -- each module's is one loaded module's)",
+       (_DEFINE_MAIN, "defineReadOnly(require, 'main', cache.get(fromId).module);"),
+       versions=("1.1.1",)),  # Modules/1.1 asks for the main program's module everywhere
     _m("paths-canonical", None,
        "require.paths entries are canonicalized with a trailing slash",
        ("paths = [root], mainModule;", "paths = [root + '/'], mainModule;")),

@@ -8,16 +8,26 @@ from conformance.clauses import catalogue
 from conformance.mutants import CONFORMING, MUTANTS
 from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader, loader_source
-from conformance.outcomes import BREACHES
+from conformance.outcomes import caught
 from conformance.run import run_case
 
 ROOT = default_root()
 CASES, ERRORS = load_all(discover(ROOT), ROOT)
 
 
-def test_there_are_at_least_twenty_mutants_with_distinct_names():
-    assert len(MUTANTS) >= 20
-    assert len({m.name for m in MUTANTS}) == len(MUTANTS)
+#: Variants whose behaviour the 1.1.1 text allows but the project's reading
+#: (reading.main-same-everywhere) does not: until the cases that test that reading cite it, and
+#: so come out advisory, these are the only cases the variant may fail.
+READING_ONLY = {
+    "main-per-module": {"main/same-everywhere", "main/same-in-cycle", "main/same-in-deep-chain",
+                        "main/same-in-lazy-module", "main/same-through-passed-require"},
+}
+
+
+def test_there_are_at_least_thirty_five_mutants_with_distinct_names():
+    assert len(MUTANTS) >= 35
+    names = [m.name for m in MUTANTS + CONFORMING]
+    assert len(set(names)) == len(names)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
@@ -31,13 +41,13 @@ def test_mutant_is_caught_by_a_case_citing_its_clause(mutant):
     assert citing, f"no case cites {mutant.clause}"
     loader = mutant.loader()
     verdicts = [run_case(case, loader, "1.1.1") for case in citing]
-    caught = [v for v in verdicts if v.outcome in BREACHES]
-    assert caught, [(v.case, v.outcome.value, v.message) for v in verdicts]
+    hits = [v for v in verdicts if caught(v, mutant.clause)]
+    assert hits, [(v.case, v.outcome.value, v.message) for v in verdicts]
     if clause.level_in("1.1.1") == "SHOULD":  # a warning in 1.1.1 is a failure in 1.1
         strict = [run_case(case, loader, "1.1") for case in citing]
         assert any(v.outcome is Outcome.FAIL for v in strict)
     else:
-        assert any(v.outcome is not Outcome.WARN for v in caught)
+        assert any(v.outcome is not Outcome.WARN for v in hits)
 
 
 @pytest.mark.parametrize("spec", SPEC_VERSIONS)
@@ -62,8 +72,8 @@ def test_an_edit_that_no_longer_applies_is_an_error():
 def test_a_conforming_variant_passes_every_case(variant):
     assert variant.clause is None and variant.source() != loader_source()
     loader = variant.loader()
-    for spec in SPEC_VERSIONS:
+    for spec in variant.versions or SPEC_VERSIONS:
         verdicts = [run_case(case, loader, spec) for case in CASES]
         wrong = [(spec, v.case, v.outcome.value, v.message) for v in verdicts
-                 if v.outcome not in (Outcome.PASS, Outcome.SKIP)]
+                 if not v.outcome.ok and v.case not in READING_ONLY.get(variant.name, ())]
         assert wrong == []
