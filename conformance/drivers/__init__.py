@@ -8,10 +8,12 @@ with a one-line message when the engine is not installed.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 #: Exit status of a driver whose engine is not installed.
 MISSING = 3
@@ -106,3 +108,31 @@ def uncaught(error: object) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.write(f"uncaught error: {error}\n")
     raise SystemExit(1)
+
+
+def bundle_and_run(engine: str, build: Callable[[Path], tuple[list, dict]]) -> NoReturn:
+    """Build a bundle with the command `build(out_file)` gives, then run it on Node.
+
+    The bundle is written to a fresh directory outside the tree, so a require the bundler left
+    for run time is resolved from there, as it would be where the bundle is shipped. A failed
+    build passes on the bundler's message and status (1 if it gave none).
+    """
+    node = shutil.which("node")
+    if node is None:
+        missing(engine, "Node.js runs the bundle and is not on PATH")
+    folder = Path(tempfile.mkdtemp(prefix=f"cjs-{engine}-"))
+    try:
+        out_file = folder / "bundle.js"
+        argv, env = build(out_file)
+        built = subprocess.run([str(a) for a in argv], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        if built.returncode != 0 or not out_file.is_file():
+            sys.stderr.write(f"{engine} failed to bundle the program:\n{built.stdout}")
+            raise SystemExit(built.returncode or 1)
+        sys.stdout.flush()
+        status = subprocess.run([node, str(out_file)]).returncode
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    raise SystemExit(status if status >= 0 else 128 - status)
