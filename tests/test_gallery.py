@@ -1,0 +1,111 @@
+"""The gallery's loaders (docs/gallery.md): their files, their drivers, and a run on each."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.loaders import from_file, profiles
+
+GALLERY = ["bun", "deno", "dukpy", "pythonmonkey", "pyduktape2", "esbuild", "webpack"]
+#: The gallery's loaders whose main module does not get module.id "program" (docs/gallery.md).
+MAIN_ID_WRONG = {"bun", "deno", "dukpy", "pythonmonkey", "esbuild", "webpack"}
+
+
+def driver(name, root, env=None):
+    """Run a gallery driver on the module tree at root, main module `program`."""
+    return subprocess.run([sys.executable, "-m", f"conformance.drivers.{name}", str(root),
+                           "program"], capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.fixture
+def hello(tmp_path):
+    """A module tree whose main module prints one line through require."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "program.js").write_text(
+        "var write = typeof print === 'function' ? print : console.log;\n"
+        "write('hello ' + require('greeting').word);\n")
+    (root / "greeting.js").write_text("exports.word = 'gallery';\n")
+    return root
+
+
+def require_engine(name, root):
+    """Skip, with the driver's message, where the engine is not installed."""
+    proc = driver(name, root)
+    if proc.returncode == 3:
+        pytest.skip(proc.stderr.strip())
+    return proc
+
+
+def run(repo, tmp_path, name, selection):
+    """The suite's results for the selected cases on a gallery loader, by case id."""
+    out = tmp_path / f"{name}.json"
+    proc = subprocess.run([sys.executable, "runner.py", "--loader", name, "-k", selection,
+                           "--json", str(out)], cwd=repo, capture_output=True, text=True,
+                          timeout=900)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    return proc, {row["id"]: row for row in rows if "outcome" in row}
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_loader_file_is_shipped_with_its_install_hint(name):
+    path = profiles()[name]
+    data = yaml.safe_load(path.read_text())
+    assert data["name"] == name
+    assert data["command"].startswith(f"python3 -m conformance.drivers.{name} ")
+    assert "scripts/install-loaders" in data["install"]
+    assert path.read_text().startswith("# ")
+    assert from_file(path).name == name
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_driver_without_its_engine_exits_3_naming_the_script(name, hello, tmp_path):
+    empty = tmp_path / "no-loaders"
+    empty.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "COMMONJS_CONFORMANCE_LOADERS": str(empty),
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = driver(name, hello, env)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert f"scripts/install-loaders {name}" in proc.stderr and str(empty) in proc.stderr
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_driver_runs_a_program_that_requires_a_module(name, hello):
+    proc = require_engine(name, hello)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["hello gallery"]
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_an_uncaught_error_fails_the_driver_with_the_message_on_stderr(name, hello):
+    require_engine(name, hello)
+    (hello / "program.js").write_text("require('greeting');\nthrow new Error('gallery boom');\n")
+    proc = driver(name, hello)
+    assert proc.returncode != 0
+    assert "gallery boom" in proc.stderr
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_every_engine_passes_the_exports_cases(repo, tmp_path, name, hello):
+    require_engine(name, hello)
+    proc, results = run(repo, tmp_path, name, "exports/")
+    assert len(results) >= 8, proc.stdout[-2000:]
+    failed = {case: row["message"] for case, row in results.items() if row["outcome"] != "pass"}
+    assert not failed, proc.stdout[-3000:]
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_the_main_module_id_verdict_is_the_one_documented(repo, tmp_path, name, hello):
+    require_engine(name, hello)
+    proc, results = run(repo, tmp_path, name, "module/id-main-program")
+    row = results["module/id-main-program"]
+    assert row["outcome"] == ("fail" if name in MAIN_ID_WRONG else "pass"), row["message"]
+    assert "module.id" in row["message"] or row["outcome"] == "pass"
