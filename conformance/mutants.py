@@ -244,6 +244,92 @@ MUTANTS: tuple[Mutant, ...] = (
         "} catch (e) {} }); });\n"),
        ("        var path = findModuleFile(topId);\n",
         "        var path = bundled.has(topId) ? findModuleFile(topId) : undefined;\n")),
+
+    # ---- The full range of legal terms. Module Identifiers 1-2: "A module identifier is a
+    # String of "terms" delimited by forward slashes." "A term must be a camelCase identifier,
+    # ".", or ".."."
+    _m("term-digits-rejected", "require.accepts-id",
+       "ids are checked against a letters-only pattern, so a camelCase term with digits "
+       "('base64', 'utf8') is refused; Require 1.1: 'The require function accepts a module "
+       "identifier', and Module Identifiers 2: 'A term must be a camelCase identifier'",
+       ("var terms = id.split('/');",
+        "var terms = id.split('/'); if (terms.some(function (term) { return "
+        "!/^(\\.\\.?|[A-Za-z_$]+)$/.test(term); })) { throw fail(\"module id '\" + id + "
+        "\"' has a term that is not a camelCase identifier\", fromId); }")),
+    _m("js-suffix-regex-unescaped", "require.accepts-id",
+       "a '.js' the author should not have written is stripped with /.js$/, whose unescaped dot "
+       "also eats the end of a term like 'nodejs'; Require 1.1: 'The require function accepts "
+       "a module identifier'",
+       ("var terms = splitTerms(id, fromId);",
+        "var terms = splitTerms(typeof id === 'string' ? id.replace(/.js$/, '') : id, fromId);")),
+    _m("index-term-collapsed", "ids.terms",
+       "a last term 'index' is dropped, as Node and browserify fold 'lib/index' into 'lib', so "
+       "'lib/index' names the module 'lib'; Module Identifiers 1: 'A module identifier is a "
+       "String of \"terms\" delimited by forward slashes', and Require 1.2: 'require returns "
+       "the exported API of the foreign module'",
+       ("        return out.join('/');\n", "        return out.join('/').replace(/\\/index$/, '');\n")),
+    _m("dotdot-climbs-once", "ids.relative-form",
+       "only the first leading '..' climbs a level ('../../x' from 'a/b/c' names 'a/x'), as a "
+       "resolver that strips one '../' prefix does; Module Identifiers 4: 'A module identifier "
+       "is \"relative\" if the first term is \".\" or \"..\"', each '..' a level up",
+       ("                out.pop();", "                if (i === terms.indexOf('..')) { "
+        "out.pop(); }")),
+    _m("cache-by-written-id", "ids.relative",
+       "modules are also cached under the id as written, so './helper' written in two "
+       "directories gives the first one's module to both (stitch#23); Module Identifiers 6: "
+       "'Relative identifiers are resolved relative to the identifier of the module in which "
+       "require is written and called'",
+       ("var topId = resolveId(id, fromId), record = cache.get(topId);",
+        "var topId = resolveId(id, fromId), record = cache.get(id) || cache.get(topId);"),
+       ("return loadModule(topId, path).exports;",
+        "record = loadModule(topId, path); cache.set(id, record); return record.exports;")),
+
+    # ---- Many modules in one program.
+    _m("cache-key-checksum", "require.returns-exports",
+       "the module cache is keyed by a checksum of the id (the sum of its character codes), so "
+       "anagram ids share one entry; Require 1.2: 'require returns the exported API of the "
+       "foreign module'",
+       ("var cache = new Map(),",
+        "var cache = {m: new Map(), key: function (k) { var n = 0; for (var i = 0; i < k.length; "
+        "i++) { n += k.charCodeAt(i); } return n; }, get: function (k) { return "
+        "this.m.get(this.key(k)); }, set: function (k, v) { this.m.set(this.key(k), v); }, "
+        "delete: function (k) { this.m.delete(this.key(k)); }},")),
+    _m("cache-bounded", "modules.singleton",
+       "the module cache keeps the 32 most recently loaded modules and forgets older ones, which "
+       "then run again; Preamble: 'facility for importing singleton objects from other modules'",
+       (_CACHE_FILL, "        cache.set(topId, record);\n        if (cache.size > 32) { "
+                     "cache.delete(cache.keys().next().value); }\n        try {")),
+    _m("depth-limited", "require.returns-exports",
+       "a chain of requires nested more than 24 modules deep throws, as loaders that guard "
+       "against cycles with a depth limit do; Require 1.2: 'require returns the exported API of "
+       "the foreign module'",
+       ("var ownErrors = new WeakSet();", "var ownErrors = new WeakSet(), depth = 0;"),
+       (_RUN_FACTORY, "if (depth >= 24) { throw fail('require chain deeper than 24 modules', "
+                      "topId); } depth++; try { " + _RUN_FACTORY + " } finally { depth--; }")),
+    _m("cycle-throws", "require.cycles",
+       "requiring a module that has not finished loading throws 'circular dependency' "
+       "(commonjs-everywhere#23); Require 1.3: 'the object returned by require must contain at "
+       "least the exports that the foreign module has prepared before the call to require that "
+       "led to the current module's execution'",
+       (_CACHE_LOOKUP, "record = cache.get(topId); if (record && !record.done) { throw "
+                       "fail(\"circular dependency on '\" + topId + \"'\", fromId); }"),
+       (_RUN_FACTORY, _RUN_FACTORY + " record.done = true;")),
+
+    # ---- Missing modules. Require 1.4: "If the requested module cannot be returned, require
+    # must throw an error."
+    _m("missing-falls-back-to-parent", "require.missing-throws",
+       "an id not found is retried without its last term, so 'kit/absent' runs the module 'kit' "
+       "anew as if it were the one asked for; Require 1.4: 'If the requested module cannot be "
+       "returned, require must throw an error'",
+       ("        var path = findModuleFile(topId);\n",
+        "        var path = findModuleFile(topId) || (topId.indexOf('/') > 0 ? findModuleFile("
+        "topId.split('/').slice(0, -1).join('/')) : undefined);\n")),
+    _m("missing-lazy-proxy", "require.missing-throws",
+       "require of a missing module returns a lazy stand-in that throws only when a member is "
+       "read; Require 1.4: 'If the requested module cannot be returned, require must throw an "
+       "error'",
+       (_NOT_FOUND, "            return new Proxy({}, {get: function () { throw fail(\"cannot "
+                    "find module '\" + topId + \"'\", fromId); }});\n" + _NOT_FOUND)),
 )
 
 _PATHS_IN_CREATE_REQUIRE = "        if (!sandbox) {\n            " + _DEFINE_PATHS
