@@ -63,6 +63,8 @@ _DEFINE_MAIN = "defineReadOnly(require, 'main', mainModule);"
 _DEFINE_PATHS = "defineProperty(require, 'paths', pathsProperty);"
 _DEFINE_URI = "defineReadOnly(module, 'uri', fileUri(path));"
 _NEW_RECORD = "var record = {module: createModuleObject(topId, path), exports: {}};"
+_PATHS_IN_CREATE_REQUIRE = "        if (!sandbox) {\n            " + _DEFINE_PATHS
+_URI_IN_CREATE_MODULE = "        if (!sandbox) {\n            " + _DEFINE_URI
 
 MUTANTS: tuple[Mutant, ...] = (
     _m("no-cache", "modules.singleton",
@@ -330,10 +332,125 @@ MUTANTS: tuple[Mutant, ...] = (
        "error'",
        (_NOT_FOUND, "            return new Proxy({}, {get: function () { throw fail(\"cannot "
                     "find module '\" + topId + \"'\", fromId); }});\n" + _NOT_FOUND)),
-)
 
-_PATHS_IN_CREATE_REQUIRE = "        if (!sandbox) {\n            " + _DEFINE_PATHS
-_URI_IN_CREATE_MODULE = "        if (!sandbox) {\n            " + _DEFINE_URI
+    # ---- require.paths search. Require 1.6.4: "If the paths attribute exists, in-place
+    # modification of the contents of paths must be reflected by corresponding module search
+    # behavior." (1.6: "a prioritized Array of path Strings, from high to low".)
+    _m("paths-captured-per-module", "require.paths.in-place",
+       "each require searches a copy of require.paths taken when its module was created (as "
+       "Node computes module.paths per module), so a directory pushed later is not searched by "
+       "modules that already exist; Require 1.6.4: 'in-place modification of the contents of "
+       "paths must be reflected by corresponding module search behavior'",
+       ("            return requireModule(id, fromId);",
+        "            return requireModule(id, fromId, seen);"),
+       ("        var require = function require(id) {",
+        "        var seen = paths.slice(), require = function require(id) {"),
+       ("    function requireModule(id, fromId) {", "    function requireModule(id, fromId, seen) {"),
+       ("        var path = findModuleFile(topId);\n", "        var path = findModuleFile(topId, seen);\n"),
+       ("    function findModuleFile(topId) {\n        var directories = searchDirectories();",
+        "    function findModuleFile(topId, seen) {\n        var directories = seen || "
+        "searchDirectories();")),
+    _m("paths-searched-low-to-high", "require.paths.in-place",
+       "require.paths is searched from its last entry to its first; Require 1.6: 'a prioritized "
+       "Array of path Strings, from high to low', and 1.6.4: 'in-place modification of the "
+       "contents of paths must be reflected by corresponding module search behavior'",
+       ("return sandbox ? [root] : paths;", "return sandbox ? [root] : paths.slice().reverse();")),
+    _m("paths-misses-remembered", "require.paths.in-place",
+       "a top-level id once not found is remembered as missing, so a directory pushed afterwards "
+       "is never searched for it (a negative lookup cache); Require 1.6.4: 'in-place "
+       "modification of the contents of paths must be reflected by corresponding module search "
+       "behavior'",
+       ("var ownErrors = new WeakSet();", "var ownErrors = new WeakSet(), missing = new Set();"),
+       ("        var path = findModuleFile(topId);\n",
+        "        var path = missing.has(topId) ? undefined : findModuleFile(topId);\n"
+        "        if (path === undefined) { missing.add(topId); }\n")),
+    _m("paths-push-only-observed", "require.paths.in-place",
+       "the loader searches a list of its own that it updates from a patched push; unshift, "
+       "splice and index assignment go unseen; Require 1.6.4: 'in-place modification of the "
+       "contents of paths must be reflected by corresponding module search behavior'",
+       ("var cache = new Map(), paths = [root], mainModule;",
+        "var cache = new Map(), paths = [root], searched = [root], mainModule; "
+        "Object.defineProperty(paths, 'push', {value: function () { "
+        "Array.prototype.push.apply(searched, arguments); "
+        "return Array.prototype.push.apply(paths, arguments); }});"),
+       ("return sandbox ? [root] : paths;", "return sandbox ? [root] : searched;")),
+    _m("paths-multi-term-root-only", "require.paths.in-place",
+       "entries of require.paths are searched only for one-term ids; an id with slashes is "
+       "looked for at the root alone; Require 1.6.4: 'in-place modification of the contents of "
+       "paths must be reflected by corresponding module search behavior'",
+       ("        var directories = searchDirectories();",
+        "        var directories = topId.indexOf('/') < 0 ? searchDirectories() : [root];")),
+    _m("paths-entry-needs-slash", "require.paths.in-place",
+       "entries are joined to the id without a separator, so only entries ending in '/' (as the "
+       "loader's own does) work and a pushed directory '/x/extra' is searched as '/x/extraid.js'; "
+       "Require 1.6.4: 'in-place modification of the contents of paths must be reflected by "
+       "corresponding module search behavior'",
+       ("paths = [root], mainModule;", "paths = [root + '/'], mainModule;"),
+       ("(directories[i] + '/' + topId + '.js').replace(/\\/\\/+/g, '/')",
+        "(directories[i] + topId + '.js')")),
+
+    # ---- Features present in some modules and not others.
+    _m("paths-only-in-main", "require.paths.identity",
+       "only the main module's require has a paths property; Require 1.6.2: "
+       "'The paths attribute must be referentially identical in all modules'",
+       (_PATHS_IN_CREATE_REQUIRE, "        if (!sandbox && fromId === input.main) {\n            "
+                                  + _DEFINE_PATHS)),
+    _m("main-copy", "require.main.identity",
+       "require.main is a frozen copy of the main module's module object, the same copy in "
+       "every module (ShadowNode#448); Require 1.5.2: 'The main property must either be "
+       "undefined or be identical to the module object in the context of one loaded module'",
+       ("var ownErrors = new WeakSet();", "var ownErrors = new WeakSet(), mainCopy;"),
+       (_DEFINE_MAIN, "defineReadOnly(require, 'main', mainCopy || (mainCopy = "
+                      "Object.freeze(Object.assign({}, mainModule))));")),
+    _m("main-id-dot", "module.id.top-level",
+       "the main module's module.id is '.', as in Node; Module Context 3.1: 'The module object "
+       "must have a id property that is the top-level id of the module. The id property must "
+       "be such that require(module.id) will return the exports object from which the "
+       "module.id originated'",
+       (_DEFINE_ID, "defineReadOnly(module, 'id', mainModule ? topId : '.');")),
+    _m("id-as-requested", "module.id.top-level",
+       "module.id is the id as written in the require call that first loaded the module "
+       "('./helper'), not its top-level id; Module Context 3.1: 'The module object must have a "
+       "id property that is the top-level id of the module'",
+       ("return loadModule(topId, path).exports;", "return loadModule(topId, path, id).exports;"),
+       ("    function loadModule(topId, path) {\n        " + _NEW_RECORD,
+        "    function loadModule(topId, path, asked) {\n        var record = {module: "
+        "createModuleObject(asked || topId, path), exports: {}};")),
+    _m("id-writable-in-required", "module.id.read-only",
+       "only the main module's module.id is read-only; in every other module it is a plain "
+       "property (SHOULD); Module Context 3.1: 'When feasible this property should be "
+       "read-only, don't delete'",
+       (_DEFINE_ID, "if (mainModule) { module.id = topId; } else { "
+                    "defineReadOnly(module, 'id', topId); }")),
+    _m("main-writable-in-required", "require.main.read-only",
+       "only the main module's require.main is read-only; other modules' is a plain property "
+       "(SHOULD); Require 1.5.1: 'This attribute, when feasible, should be read-only, don't "
+       "delete'",
+       (_DEFINE_MAIN, "if (fromId === input.main) { defineReadOnly(require, 'main', mainModule); "
+                      "} else { require.main = mainModule; }")),
+    _m("uri-in-sandbox-required", "module.uri.sandbox",
+       "a sandbox leaves uri out of the main module's module object only; Module Context 3.2: "
+       "'The uri property must not exist in a sandbox'",
+       (_URI_IN_CREATE_MODULE, "        if (!sandbox || mainModule) {\n            " + _DEFINE_URI),
+       sandbox=True),
+    _m("paths-in-sandbox-required", "require.paths.sandbox",
+       "a sandbox leaves paths off the main module's require only; Require 1.6.1: 'The paths "
+       "property must not exist in \"sandbox\" (a secured module system)'",
+       (_PATHS_IN_CREATE_REQUIRE, "        if (!sandbox || fromId !== input.main) {\n            "
+                                  + _DEFINE_PATHS),
+       sandbox=True),
+    _m("exports-missing-in-main", "context.exports",
+       "the main module runs as a script without an exports object (exports is undefined "
+       "there); Module Context 2: 'In a module, there is a free variable called exports, that "
+       "is an object that the module may add its API to as it executes'",
+       (_RUN_FACTORY, "factory.call(record.exports, createRequire(topId), record.module === "
+                      "mainModule ? undefined : record.exports, record.module);")),
+    _m("module-missing-in-main", "context.module",
+       "the main module runs without a module object (module is undefined there); Module "
+       "Context 3: 'In a module, there must be a free variable module, that is an Object'",
+       (_RUN_FACTORY, "factory.call(record.exports, createRequire(topId), record.exports, "
+                      "record.module === mainModule ? undefined : record.module);")),
+)
 
 CONFORMING: tuple[Mutant, ...] = (
     _m("paths-unlisted-root", None,

@@ -24,8 +24,8 @@ READING_ONLY = {
 }
 
 
-def test_there_are_at_least_thirty_five_mutants_with_distinct_names():
-    assert len(MUTANTS) >= 35
+def test_there_are_at_least_sixty_mutants_with_distinct_names():
+    assert len(MUTANTS) >= 60
     names = [m.name for m in MUTANTS + CONFORMING]
     assert len(set(names)) == len(names)
 
