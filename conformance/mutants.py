@@ -483,6 +483,57 @@ CONFORMING: tuple[Mutant, ...] = (
        (_NEW_RECORD, _NEW_RECORD + " record.module.exports = record.exports;")),
     _m("string-errors", None, "require throws Strings, not Error objects",
        ("        ownErrors.add(error);\n        return error;", "        return error.message;")),
+    _m("paths-root-searched-after", None,
+       "after the listed entries the loader always searches the root, listed or not (Require "
+       "1.6.5: 'it may not be an exhaustive list of search paths, as the loader may internally "
+       "look in other locations before or after the mentioned paths')",
+       ("return sandbox ? [root] : paths;", "return sandbox ? [root] : paths.concat([root]);")),
+    _m("paths-root-searched-first", None,
+       "the loader searches the root before every listed entry, even one put in front with "
+       "unshift (Require 1.6.5: 'the loader may internally look in other locations before or "
+       "after the mentioned paths')",
+       ("return sandbox ? [root] : paths;", "return sandbox ? [root] : [root].concat(paths);")),
+    _m("paths-rewritten-in-place", None,
+       "at each lookup the loader canonicalizes the entries of require.paths in place, ending "
+       "each with '/' (Require 1.6.6: 'it is the loader's prorogative to resolve, normalize, or "
+       "canonicalize the paths provided')",
+       ("return sandbox ? [root] : paths;",
+        "if (!sandbox) { for (var k = 0; k < paths.length; k++) { if (typeof paths[k] === "
+        "'string' && paths[k].slice(-1) !== '/') { paths[k] += '/'; } } } "
+        "return sandbox ? [root] : paths;")),
+    _m("node-like-extras", None,
+       "module objects carry Node's extra members (filename, loaded, children, parent) and "
+       "require has resolve and cache; the spec sets a minimum, not a maximum",
+       (_URI_IN_CREATE_MODULE, "        module.filename = path; module.loaded = false; "
+                               "module.children = []; module.parent = null;\n" +
+        _URI_IN_CREATE_MODULE),
+       (_DEFINE_MAIN, _DEFINE_MAIN + " require.cache = {}; require.resolve = function (id) { "
+                      "return resolveId(id, fromId); };")),
+    _m("exports-null-prototype", None,
+       "each exports object is created with Object.create(null), an object with no prototype "
+       "(Module Context 2 asks only for 'an object that the module may add its API to')",
+       (_NEW_RECORD, "var record = {module: createModuleObject(topId, path), exports: "
+                     "Object.create(null)};")),
+    _m("module-frozen", None,
+       "module objects are frozen once their members are defined (Module Context 3 asks for "
+       "an Object with an id and, outside a sandbox, maybe a uri)",
+       ("            defineReadOnly(module, 'uri', fileUri(path));\n        }\n        return module;",
+        "            defineReadOnly(module, 'uri', fileUri(path));\n        }\n        "
+        "return Object.freeze(module);")),
+    _m("main-only-in-main", None,
+       "require.main is the main module's module object in the main module and undefined in "
+       "every other (1.1.1, Require 1.5.2: 'must either be undefined or be identical to the "
+       "module object in the context of one loaded module', read per module)",
+       (_DEFINE_MAIN, "defineReadOnly(require, 'main', fromId === input.main ? mainModule : "
+                      "undefined);"),
+       versions=("1.1.1",)),
+    _m("errors-wrapped", None,
+       "when a module's code throws, require throws a new Error naming the module, the "
+       "original as its cause (Require 1.4 asks only that require 'must throw an error')",
+       ("            cache.delete(topId);\n            throw error;",
+        "            cache.delete(topId);\n            if (ownErrors.has(error)) { throw error; }"
+        "\n            var wrapped = fail(\"module '\" + topId + \"' threw: \" + "
+        "describeUncaught(error), null); wrapped.cause = error; throw wrapped;")),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}
