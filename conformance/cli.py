@@ -22,6 +22,7 @@ from conformance.outcomes import RECORDED, caught, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.results import Results, Tally, Writer, read, write
+from conformance.features import resolve as resolve_features
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
 
@@ -159,11 +160,13 @@ def run_command(argv: Sequence[str]) -> int:
     if jobs < 1:
         print("runner.py: error: -j takes a positive number", file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    features = resolve_features(loader, timeout)
     planned = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
-                      False, tuple(suite.ids))
+                      False, tuple(suite.ids), features.states())
     stream = Writer(args.json, planned) if args.json else None
     progress = Progress(sys.stdout, args.verbose)
     progress.header(loader.name, spec, len(suite), __version__)
+    progress.features(features)
     # The summary needs only the tally; JUnit XML and expectations list every case.
     every = [] if args.junit or args.expectations or args.write_expectations else None
     tally = Tally()
@@ -171,7 +174,8 @@ def run_command(argv: Sequence[str]) -> int:
     complete = True
     changed = None
     try:
-        for index, verdict in enumerate(run_cases(suite, loader, spec, timeout, progress, jobs)):
+        for index, verdict in enumerate(run_cases(suite, loader, spec, timeout, progress, jobs,
+                                                  features.known)):
             tally.add(verdict)
             if every is not None:
                 every.append(verdict)
@@ -323,9 +327,12 @@ def mutants_command(argv: Sequence[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     missed, failed, imprecise = [], [], []
     for mutant in MUTANTS + CONFORMING:
+        if mutant.versions and args.spec not in mutant.versions:
+            continue
         loader = mutant.loader()
         started = time.perf_counter()
-        verdicts = tuple(run_cases(cases, loader, args.spec))
+        verdicts = tuple(run_cases(cases, loader, args.spec,
+                                   features=resolve_features(loader).known))
         results = Results(__version__, loader.name, args.spec, mutant.sandbox, verdicts,
                           time.perf_counter() - started)
         write(results, args.out / f"{loader.name.replace(':', '-')}.json")

@@ -70,17 +70,10 @@ def write_tree(root: Path, modules: Mapping[str, str]) -> None:
 
 
 def write_case_tree(base: Path, modules: Mapping[str, str]) -> Path:
-    """Write the modules at BASE/outer/root and return that root.
-
-    Copies of the same modules stand one and two levels above the root, so that a loader which
-    climbs out of its module tree (`../x` from the root) finds a module there and fails the
-    cases that expect require to throw, whatever the machine holds around its temporary
-    directory.
-    """
-    root = base / "outer" / "root"
+    """Write the modules at BASE/root and return that root: the case's whole tree, nothing
+    beside or above it, so that a kept copy of the tree reproduces the run."""
+    root = base / "root"
     write_tree(root, modules)
-    write_tree(base / "outer", modules)
-    write_tree(base, modules)
     return root
 
 
@@ -256,8 +249,7 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
 def _placeholders(execution: Execution, base: Path) -> Execution:
     """The run's output with its temporary directory written as {root}, so that messages,
     results and reports are the same from run to run."""
-    spots = ((str(base / "outer" / "root"), "{root}"), (str(base / "outer"), "{root}/.."),
-             (str(base), "{root}/../.."))
+    spots = ((str(base / "root"), "{root}"), (str(base), "{root}/.."))
 
     def clean(text: str) -> str:
         for path, placeholder in spots:

@@ -97,10 +97,14 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                        kind, blame)
 
     def breach(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = ()):
-        """A verdict for a run that ended badly: held against the part it ended in."""
+        """A verdict for a program that ended badly, held against the part it ended in: a
+        precondition blocks the case; a reading or a SHOULD clause softens a failure. A timeout
+        or a crash stays what it is, blaming that part."""
         if not started:
             return verdict(outcome, kind, message, details)
         section, clauses = _where(transcript, case)
+        if outcome is not Outcome.FAIL:
+            return verdict(outcome, kind, message, details, clauses)
         if section is not None and section.given:
             return blocked(clauses, message, details)
         judged, blame = _classify(clauses, spec)
@@ -128,7 +132,7 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
     if execution.ending is Ending.CRASHED:
         return breach(Outcome.ERROR, "loader-crashed",
                       f"the loader crashed: {_first_line(execution.diagnostic)}")
-    if transcript.features_lines > 1:
+    if transcript.features_lines > 1 and not transcript.renumbered:
         return verdict(Outcome.FAIL, "ran-twice",
                        "the main module ran more than once (it printed FEATURES "
                        f"{transcript.features_lines} times): a module's code must run once, and "
@@ -177,12 +181,16 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                       f"{len(transcript.assertions)} assertion(s): {error}")
     if transcript.inapplicable is not None:
         return verdict(Outcome.SKIP, "not-applicable", f"not applicable: {transcript.inapplicable}")
+    unknown = [f for f in case.needs if f not in known]
+    if unknown and not transcript.features and transcript.from_harness:
+        return verdict(Outcome.ERROR, "protocol-violation", "the case needs optional features "
+                       "but its program never called start(require) to report them")
     if transcript.done is None:
         if execution.stdout_closed:
             return breach(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
                           f"the end marker, after {len(transcript.assertions)} assertion(s)")
         if not transcript.from_harness:
-            return verdict(Outcome.BLOCKED, "not-started", "the loader exited normally but "
+            return verdict(Outcome.BLOCKED, "no-harness-output", "the loader exited normally but "
                            "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE "
                            "line): the program never started")
         return breach(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "

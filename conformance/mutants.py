@@ -161,10 +161,10 @@ MUTANTS: tuple[Mutant, ...] = (
        (_WRAPPER, "'(function (require, exports, _) {' + code + '\\n})'"),
        (_RUN_FACTORY, "global.module = record.module; " + _RUN_FACTORY)),
     _m("top-scope-shared", "modules.private-scope",
-       "module code runs at global scope, so its top-level variables are globals",
-       (_WRAPPER, "'(function (require, exports, module) { globalThis.require = require; "
-                  "globalThis.exports = exports; globalThis.module = module; (0, eval)(' + "
-                  "JSON.stringify(code) + ');\\n})'")),
+       "top-level var declarations lose their var, as where module sources are pasted into "
+       "one scope: the variables are globals shared by every module",
+       (_WRAPPER, "'(function (require, exports, module) {' + code.replace(/^var /gm, '') + "
+                  "'\\n})'")),
     _m("id-is-path", "module.id.top-level",
        "module.id is the module's file path, not its top-level id",
        (_DEFINE_ID, "defineReadOnly(module, 'id', path);")),

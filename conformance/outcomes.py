@@ -45,7 +45,7 @@ class Verdict:
     #: diagnostic (command line, exit status or signal).
     details: tuple[str, ...] = ()
     #: The named cause, for machines: assertion-failed, uncaught-error, stopped-early,
-    #: stdout-closed, no-harness-output, no-assertions, not-started, precondition-failed,
+    #: stdout-closed, no-assertions, no-harness-output and not-started (blocked), precondition-failed,
     #: ran-twice, timeout, loader-unavailable, loader-crashed, output-limit,
     #: protocol-violation, should-breached, reading-not-met, not-applicable; empty for a pass.
     kind: str = ""

@@ -9,31 +9,37 @@ from typing import Iterable, Mapping, Sequence
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import Clause, catalogue
-from conformance.outcomes import BREACHES, Outcome, Verdict
+from conformance.outcomes import RECORDED, Outcome, Verdict, caught, precision
 from conformance.results import Results
 
 MUTANT_PREFIX = "mutant:"
 VARIANT_PREFIX = "variant:"
-#: Outcomes that count as catching a mutant (warn: the clause it breaks is a SHOULD).
+#: Outcomes that hold a breach of a MUST against the clauses they blame.
 BAD = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
+#: The share of a mutant's recorded verdicts that must blame the clause it breaks.
+PRECISION_GOAL = 0.9
 
 
 def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str:
-    """One cell of the clause matrix: pass / warning / FAIL / n/a, with case counts."""
+    """One cell of the clause matrix: FAIL / warning / advisory / blocked / pass / n/a, with
+    counts: cases whose verdict blames the clause, of the cases citing it that ran."""
     if clause.level_in(spec) is None:
         return "—"
-    citing = [v for v in verdicts if clause.id in v.clauses]
+    citing = [v for v in verdicts if clause.id in v.clauses or clause.id in v.blame]
     ran = [v for v in citing if v.outcome is not Outcome.SKIP]
     if not citing:
         return "no case"
     if not ran:
         return "n/a"
-    bad = sum(v.outcome in BAD for v in ran)
-    warned = sum(v.outcome is Outcome.WARN for v in ran)
-    if bad:
-        return f"**FAIL** {bad}/{len(ran)}"
-    if warned:
-        return f"warning {warned}/{len(ran)}"
+    blamed = [v for v in ran if clause.id in v.blame]
+    for outcomes, word in ((BAD, "**FAIL**"), ((Outcome.WARN,), "warning"),
+                           ((Outcome.ADVISORY,), "advisory")):
+        count = sum(v.outcome in outcomes for v in blamed)
+        if count:
+            return f"{word} {count}/{len(ran)}"
+    blocked = sum(v.outcome is Outcome.BLOCKED for v in ran)
+    if blocked:
+        return f"blocked {blocked}/{len(ran)}"
     return f"pass {len(ran)}"
 
 
@@ -46,10 +52,12 @@ def _escape(text: str) -> str:
 
 
 def _summary(runs: Sequence[Results]) -> list[str]:
-    lines = ["| loader | spec | sandbox | cases | pass | warn | fail | error | timeout | n/a |",
-             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| loader | spec | sandbox | cases | pass | warn | advisory | fail | blocked | error "
+             "| timeout | n/a |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in runs:
-        counts = [r.count(o) for o in (Outcome.PASS, Outcome.WARN, Outcome.FAIL, Outcome.ERROR,
+        counts = [r.count(o) for o in (Outcome.PASS, Outcome.WARN, Outcome.ADVISORY,
+                                       Outcome.FAIL, Outcome.BLOCKED, Outcome.ERROR,
                                        Outcome.TIMEOUT, Outcome.SKIP)]
         state = "" if r.complete else f" ({r.where_stopped()})"
         lines.append(f"| {r.loader}{state} | {r.spec} | {'yes' if r.sandbox else 'no'} | "
@@ -82,37 +90,54 @@ def _not_judged() -> list[str]:
 
 
 def _failures(run: Results, reasons: Mapping[str, str]) -> list[str]:
-    shown = [v for v in run.verdicts if v.outcome in BAD or v.outcome is Outcome.WARN]
+    shown = [v for v in run.verdicts if v.outcome in RECORDED]
     if not shown:
         return ["Every applicable case passed."]
-    lines = ["| case | clauses | outcome | what happened | why |",
+    lines = ["| case | blames | outcome | what happened | why (the MUST it rests on) |",
              "| --- | --- | --- | --- | --- |"]
     for v in shown:
         reason = _escape(reasons.get(v.case, "")) or "(no reason recorded)"
-        lines.append(f"| `{v.case}` | {', '.join(v.clauses)} | {v.outcome.value} | "
+        blame = ", ".join(v.blame) or "—"
+        lines.append(f"| `{v.case}` | {blame} | {v.outcome.value} | "
                      f"{_escape(v.message)} | {reason} |")
+    return lines
+
+
+def _advisories(run: Results) -> list[str]:
+    shown = [v for v in run.verdicts if v.outcome is Outcome.ADVISORY]
+    if not shown:
+        return []
+    lines = ["| case | reading | what happened |", "| --- | --- | --- |"]
+    for v in shown:
+        lines.append(f"| `{v.case}` | {', '.join(v.blame)} | {_escape(v.message)} |")
     return lines
 
 
 def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
     from conformance.mutants import BY_NAME
 
-    lines = ["| mutant | breaks | what it does | caught by (cases citing the clause) | "
-             "other cases failed |", "| --- | --- | --- | --- | ---: |"]
+    lines = ["| mutant | breaks | what it does | caught by (cases blaming the clause) | "
+             "blocked on it | blaming other clauses | precision |",
+             "| --- | --- | --- | --- | ---: | ---: | ---: |"]
     for run in mutants:
         name = run.loader[len(MUTANT_PREFIX):]
         mutant = BY_NAME.get(name)
         if mutant is None:
-            lines.append(f"| `{name}` | ? | not in this suite's mutant list | | |")
+            lines.append(f"| `{name}` | ? | not in this suite's mutant list | | | | |")
             continue
-        caught = [v.case for v in run.verdicts
-                  if mutant.clause in v.clauses and v.outcome in BREACHES]
+        catching = [v.case for v in run.verdicts if caught(v, mutant.clause)]
+        blocked = sum(1 for v in run.verdicts
+                      if v.outcome is Outcome.BLOCKED and mutant.clause in v.blame)
         others = sum(1 for v in run.verdicts
-                     if mutant.clause not in v.clauses and v.outcome in BREACHES)
-        where = ", ".join(f"`{c}`" for c in caught) if caught else "**MISSED**"
+                     if v.outcome in RECORDED and mutant.clause not in v.blame)
+        share = precision(run.verdicts, mutant.clause)
+        where = ", ".join(f"`{c}`" for c in catching) if catching else "**MISSED**"
         mode = " (sandbox)" if mutant.sandbox else ""
+        figure = "—" if share is None else f"{share:.0%}"
+        if share is not None and share < PRECISION_GOAL:
+            figure = f"**{figure}**"
         lines.append(f"| `{name}`{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "
-                     f"{where} | {others} |")
+                     f"{where} | {blocked} | {others} | {figure} |")
     return lines
 
 
@@ -159,11 +184,14 @@ def render(runs: Iterable[Results], command: str = "",
            f"commonjs-conformance {', '.join(suites)}; CommonJS Modules "
            f"{', '.join(specs) or '—'}. Generated from results JSON"
            + (f" by `{command}`." if command else "."), "",
-           "Verdicts: **pass** (every case citing the clause passed), **warning** (a case "
-           "citing only SHOULD clauses was breached), **FAIL** (a case citing it failed, "
-           "errored or timed out), **n/a** (every case citing it was not applicable: another "
-           "mode, or an optional feature the loader lacks), — (the clause is not in that spec "
-           "version). Counts are cases that ran.", ""]
+           "Verdicts: **pass** (every case citing the clause passed), **FAIL** (a case "
+           "failed, errored or timed out in the part that tests the clause: a MUST of the spec's "
+           "text), **warning** (the same for a SHOULD), **advisory** (the project's reading of "
+           "wording the spec leaves open was not met: never a failure), **blocked** (a case "
+           "citing it could not get to its test, because a clause it relies on broke first), "
+           "**n/a** (every case citing it was not applicable: another mode, or an optional "
+           "feature the loader lacks), — (the clause is not in that spec version). Counts are "
+           "cases that ran.", ""]
     if loaders:
         out += ["## Summary", ""] + _summary(loaders) + [""]
         out += ["## Clause matrix", "",
@@ -171,19 +199,31 @@ def render(runs: Iterable[Results], command: str = "",
         out += _clause_matrix(loaders) + [""]
         for run in loaders:
             out += [f"## {_label(run)}: failures and warnings", ""]
+            if run.features:
+                out += ["Optional features: " + ", ".join(
+                    f"{name} {state}" for name, state in run.features.items()) + ".", ""]
             out += _failures(run, reasons.get((run.loader, run.spec), {})) + [""]
+            advisories = _advisories(run)
+            if advisories:
+                out += [f"Advisories on {_label(run)}: the project's readings, not failures.",
+                        ""] + advisories + [""]
     out += ["## Clauses no case judges", "",
             "These bind module authors or this suite, or only permit: breaking them is no "
             "loader failure, so the suite keeps to them instead (see the suite lint).", ""]
     out += _not_judged() + [""]
     if mutants:
-        caught = sum(1 for line in _kill_matrix(mutants)[2:] if "**MISSED**" not in line)
+        matrix = _kill_matrix(mutants)
+        caught_count = sum(1 for line in matrix[2:] if "**MISSED**" not in line)
+        low = sum(1 for line in matrix[2:] if line.endswith("** |"))
         out += ["## Kill matrix", "",
                 f"Deliberately broken copies of the reference loader (conformance/mutants.py), "
-                f"each breaking one clause; {caught} of {len(mutants)} are caught by a case "
-                "citing the clause they break. \"Other cases failed\" counts cases citing other "
-                "clauses that the defect also upset.", ""]
-        out += _kill_matrix(mutants) + [""]
+                f"each breaking one clause; {caught_count} of {len(mutants)} are caught by a "
+                "case whose verdict blames the clause they break (failed, errored, timed out or "
+                "warned in the part that tests it). Precision is the share of a mutant's "
+                "recorded verdicts (failed, blocked, ...) that blame that clause, directly or "
+                "as the precondition that blocked the case; the goal is at least "
+                f"{PRECISION_GOAL:.0%} for every mutant, and {low} fall short (in bold).", ""]
+        out += matrix + [""]
     if variants:
         out += ["## Conforming variants", "",
                 "Copies of the reference loader that do what the spec allows and the reference "

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Mapping
 
 from conformance.case import area_of
 from conformance.outcomes import Outcome, Verdict
@@ -61,6 +61,9 @@ class Results:
     complete: bool = True
     #: The ids of the cases the run set out to run, in order (empty: the ones it has).
     planned: tuple[str, ...] = ()
+    #: The loader's optional features as the run knew them: name -> "present (probed)",
+    #: "absent (declared)", "unknown", ...
+    features: Mapping[str, str] = field(default_factory=dict)
     #: The counts of the run; counted from verdicts when not given.
     tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
@@ -106,7 +109,8 @@ def _verdict(c: dict[str, Any]) -> Verdict:
 
 def _header(results: Results) -> dict[str, Any]:
     return {"format": FORMAT, "suite": results.suite, "loader": results.loader,
-            "spec": results.spec, "sandbox": results.sandbox, "planned": list(results.planned)}
+            "spec": results.spec, "sandbox": results.sandbox, "planned": list(results.planned),
+            "features": dict(results.features)}
 
 
 def _end(results: Results) -> dict[str, Any]:
@@ -165,4 +169,5 @@ def read(path: Path) -> Results:
     verdicts = tuple(_verdict(r) for r in records[1:] if not r.get("end"))
     return Results(header["suite"], header["loader"], header["spec"], header["sandbox"],
                    verdicts, end["seconds"] if end else sum(v.seconds for v in verdicts),
-                   bool(end and end["complete"]), tuple(header.get("planned", ())))
+                   bool(end and end["complete"]), tuple(header.get("planned", ())),
+                   dict(header.get("features") or {}))

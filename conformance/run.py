@@ -9,7 +9,7 @@ import time
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program
 from conformance.case import Case
@@ -20,8 +20,11 @@ from conformance.outcomes import Outcome, Verdict
 
 
 
-def not_applicable(case: Case, loader: Loader, spec: str) -> str | None:
-    """Why `case` does not apply to `loader` under `spec`, or None when it does."""
+def not_applicable(case: Case, loader: Loader, spec: str,
+                   features: Mapping[str, bool] | None = None) -> str | None:
+    """Why `case` does not apply to `loader` under `spec`, or None when it does. `features`
+    are the loader's optional features as the run knows them (declared or probed); without
+    them, what the loader declares."""
     if spec not in case.versions:
         return f"not applicable: the case applies to Modules/{', '.join(case.versions)}, not {spec}"
     sandbox = loader.declaration.sandbox
@@ -29,9 +32,11 @@ def not_applicable(case: Case, loader: Loader, spec: str) -> str | None:
         return "not applicable: the case applies only to sandboxes"
     if case.sandbox is False and sandbox:
         return "not applicable: the case does not apply to sandboxes"
-    declared = sorted(f for f in case.needs if loader.declaration.features.get(f) is False)
-    if declared:
-        return "not applicable: the loader declares it has no " + ", ".join(declared)
+    known = loader.declaration.features if features is None else features
+    lacking = sorted(f for f in case.needs if known.get(f) is False)
+    if lacking:
+        how = "declares it has" if features is None else "has"
+        return f"not applicable: the loader {how} no " + ", ".join(lacking)
     return None
 
 
@@ -53,9 +58,10 @@ def _adapter_raised(loader: Loader, exc: Exception, started: float) -> Execution
                      diagnostic=f"{loader.name} adapter raised {type(exc).__name__}: {exc}")
 
 
-def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
+def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIMEOUT,
+             features: Mapping[str, bool] | None = None) -> Verdict:
     """Run one case and judge it; a loader that raises is an error, never a crash of the run."""
-    reason = not_applicable(case, loader, spec)
+    reason = not_applicable(case, loader, spec, features)
     if reason:
         return _skipped(case, reason)
     key = new_key()
@@ -65,7 +71,7 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
         execution = loader.run(program)
     except Exception as exc:  # an adapter bug must not take the whole run down
         execution = _adapter_raised(loader, exc, started)
-    return judge(case, execution, spec, key)
+    return judge(case, execution, spec, key, features)
 
 
 class _Walk:
@@ -74,9 +80,11 @@ class _Walk:
     walked and not yet judged: (case, why it does not apply, None) or (case, None, key); or,
     where reading the next case failed, (None, the exception, None), and the walk ends."""
 
-    def __init__(self, cases: Iterable[Case], loader: Loader, spec: str, timeout: float):
+    def __init__(self, cases: Iterable[Case], loader: Loader, spec: str, timeout: float,
+                 features: Mapping[str, bool] | None):
         self.cases = iter(cases)
         self.loader, self.spec, self.timeout = loader, spec, timeout
+        self.features = features
         self.fates: deque[tuple[Case, str | None, str | None]] = deque()
         self.ready: deque[Program] = deque()  # programs walked to and not yet handed out
 
@@ -90,7 +98,7 @@ class _Walk:
             self.cases = iter(())
             self.fates.append((None, exc, None))
             return True
-        reason = not_applicable(case, self.loader, self.spec)
+        reason = not_applicable(case, self.loader, self.spec, self.features)
         key = None if reason else new_key()
         self.fates.append((case, reason, key))
         if key:
@@ -107,11 +115,11 @@ class _Walk:
         return self.ready.popleft()
 
 
-def _run_all(cases: Iterable[Case], loader: Loader, spec: str,
-             timeout: float) -> Iterator[Verdict]:
+def _run_all(cases: Iterable[Case], loader: Loader, spec: str, timeout: float,
+             features: Mapping[str, bool] | None) -> Iterator[Verdict]:
     """run_case() for each case in turn, through the loader's run_all (see adapter.Loader):
     the loader may start the next program while this judges the last."""
-    walk = _Walk(cases, loader, spec, timeout)
+    walk = _Walk(cases, loader, spec, timeout, features)
     executions = loader.run_all(walk)
     try:
         while walk.fates or walk.step():
@@ -127,12 +135,12 @@ def _run_all(cases: Iterable[Case], loader: Loader, spec: str,
                 execution = next(executions)
             except Exception as exc:  # an adapter bug: this case is an error, the rest run alone
                 walk.fates.popleft()
-                yield judge(case, _adapter_raised(loader, exc, started), spec, key)
+                yield judge(case, _adapter_raised(loader, exc, started), spec, key, features)
                 rest = chain((fate[0] for fate in walk.fates), walk.cases)
-                yield from (run_case(other, loader, spec, timeout) for other in rest)
+                yield from (run_case(other, loader, spec, timeout, features) for other in rest)
                 return
             walk.fates.popleft()
-            yield judge(case, execution, spec, key)
+            yield judge(case, execution, spec, key, features)
     finally:
         close = getattr(executions, "close", None)
         if close:
@@ -142,16 +150,17 @@ def _run_all(cases: Iterable[Case], loader: Loader, spec: str,
 def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               timeout: float = DEFAULT_TIMEOUT,
               on_verdict: Callable[[Verdict], None] | None = None,
-              jobs: int = 1) -> Iterator[Verdict]:
-    """Run cases, yielding each verdict in case order (also with jobs > 1 workers)."""
+              jobs: int = 1, features: Mapping[str, bool] | None = None) -> Iterator[Verdict]:
+    """Run cases, yielding each verdict in case order (also with jobs > 1 workers).
+    `features`: the loader's optional features as the run knows them (features.resolve)."""
     if (jobs <= 1 or len(cases) < 2) and hasattr(loader, "run_all"):
-        verdicts: Iterable[Verdict] = _run_all(cases, loader, spec, timeout)
+        verdicts: Iterable[Verdict] = _run_all(cases, loader, spec, timeout, features)
         executor = None
     elif jobs <= 1 or len(cases) < 2:
-        verdicts = (run_case(case, loader, spec, timeout) for case in cases)
+        verdicts = (run_case(case, loader, spec, timeout, features) for case in cases)
         executor = None
     else:
-        executor, verdicts = _parallel(cases, loader, spec, timeout, jobs)
+        executor, verdicts = _parallel(cases, loader, spec, timeout, jobs, features)
     try:
         for verdict in verdicts:
             if on_verdict:
@@ -172,22 +181,24 @@ def _batches(cases: Sequence[Case], size: int) -> Iterator[Sequence[Case]]:
         yield cases[start:start + size]
 
 
-_WORKER: tuple[Loader, str, float] | None = None
+_WORKER: tuple[Loader, str, float, Mapping[str, bool] | None] | None = None
 
 
-def _start_worker(loader: Loader, spec: str, timeout: float) -> None:
+def _start_worker(loader: Loader, spec: str, timeout: float,
+                  features: Mapping[str, bool] | None) -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run, not each worker
-    _WORKER = (loader, spec, timeout)
+    _WORKER = (loader, spec, timeout, features)
 
 
 def _run_in_worker(batch: Sequence[Case]) -> list[Verdict]:
     assert _WORKER is not None
-    loader, spec, timeout = _WORKER
-    return [run_case(case, loader, spec, timeout) for case in batch]
+    loader, spec, timeout, features = _WORKER
+    return [run_case(case, loader, spec, timeout, features) for case in batch]
 
 
-def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int):
+def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int,
+              features: Mapping[str, bool] | None):
     """An executor and the ordered stream of its verdicts: threads for loaders that wait on
     another process (commands, the reference loader's QuickJS workers), worker processes for
     other in-process loaders that can be pickled."""
@@ -200,12 +211,13 @@ def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, 
     if in_process:
         executor: Executor = ProcessPoolExecutor(
             jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
-            initargs=(loader, spec, timeout))
+            initargs=(loader, spec, timeout, features))
         size = max(1, min(BATCH, len(cases) // (jobs * 4)))
         return executor, chain.from_iterable(_ahead(executor, _run_in_worker,
                                                     _batches(cases, size), jobs * 2))
     executor = ThreadPoolExecutor(jobs)
-    return executor, _ahead(executor, lambda case: run_case(case, loader, spec, timeout), cases,
+    return executor, _ahead(executor, lambda case: run_case(case, loader, spec, timeout, features),
+                            cases,
                             jobs * AHEAD_PER_JOB)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from conformance.features import Features
 from conformance.outcomes import Outcome, Verdict
 from conformance.case import area_of
 from conformance.results import Results
@@ -43,6 +44,16 @@ class Progress:
     def header(self, loader: str, spec: str, count: int, suite: str) -> None:
         self.out.write(f"commonjs-conformance {suite}: {count} cases, loader {loader}, "
                        f"Modules/{spec}\n")
+
+    def features(self, features: Features) -> None:
+        """The optional features the run goes by, and where a declaration and the probe
+        disagree."""
+        self.out.write(f"features: {features.describe()}\n")
+        for line in features.conflicts:
+            self.out.write(f"note: {line}; the declaration is used\n")
+        if features.probe_failed and len(features.sources) < len(features.states()):
+            self.out.write(f"note: the feature probe told nothing ({features.probe_failed}); "
+                           "each case's own report is used\n")
 
     def __call__(self, verdict: Verdict) -> None:
         if self.verbose:

@@ -108,6 +108,8 @@ class Hostile:
 
 TIMED_OUT = ((Outcome.TIMEOUT, "timeout"),)
 UNCAUGHT = ((Outcome.FAIL, "uncaught-error"),)
+#: A program broken before its main module reached start(): it never started, no clause blamed.
+NOT_STARTED = ((Outcome.BLOCKED, "not-started"),)
 
 HOSTILE = [
     Hostile("an infinite loop", {"program": TRACES + START + "t.ok(1, 'x');\nfor (;;) {}\n"},
@@ -193,15 +195,15 @@ HOSTILE = [
             {"program": TRACES + "Array.prototype.push = function () "
                                  "{ throw new Error('push is broken'); };\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
-            UNCAUGHT, "push is broken"),
+            NOT_STARTED, "push is broken"),
     Hostile("redefines Array.prototype.map and join first",
             {"program": TRACES + "Array.prototype.map = function () { return ['PASS 1 x']; };\n"
                                  "Array.prototype.join = function () { return 'DONE 1'; };\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
-            UNCAUGHT, ""),
+            NOT_STARTED, ""),
     Hostile("sets JSON = undefined first",
             {"program": TRACES + "JSON = undefined;\n" + START + "t.ok(1, 'a');\nt.done();\n"},
-            UNCAUGHT, ""),
+            NOT_STARTED, ""),
     Hostile("replaces JSON.stringify to forge the loader's report",
             {"program": TRACES + START + "t.ok(1, 'a');\n"
                                          "JSON.stringify = function () { return '{\"stdout\": "
@@ -211,19 +213,19 @@ HOSTILE = [
     Hostile("replaces print with a no-op first",
             {"program": TRACES + "print = function () {};\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
-            ((Outcome.FAIL, "no-harness-output"),)),
+            ((Outcome.BLOCKED, "no-harness-output"),)),
     Hostile("deletes print first",
             {"program": TRACES + "delete globalThis.print;\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
-            UNCAUGHT, "console"),
+            NOT_STARTED, "console"),
     Hostile("replaces Function.prototype.call first",
             {"program": TRACES + "Function.prototype.call = function () {};\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
-            UNCAUGHT, ""),
+            NOT_STARTED, ""),
     Hostile("replaces String with a throwing function first",
             {"program": TRACES + "String = function () { throw 1; };\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
-            UNCAUGHT, ""),
+            NOT_STARTED, ""),
     Hostile("Atomics.wait (would block without using CPU time)",
             {"program": TRACES + START + "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),"
                                          " 0, 0);\nt.done();\n"},

@@ -291,7 +291,7 @@ def test_the_command_line_says_a_command_is_not_executable(case_dir, capsys):
 def test_a_loader_reading_stdin_gets_end_of_file_and_does_not_hang(cases, scratch, hostile):
     verdict, seconds = run(cases[CASE], fake(scratch, "hang.py", "stdin"), timeout=30)
     assert seconds < 10, "stdin should be at its end at once, not wait for the time limit"
-    assert (verdict.outcome, verdict.kind) == (Outcome.FAIL, "no-harness-output")
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert_diagnosed(verdict, None, stdout_last="read 0 bytes from stdin")
     scratch.assert_clean()
     hostile(GROUP, "the loader reads its stdin to the end before doing anything",
@@ -335,7 +335,7 @@ def test_processes_a_loader_leaves_behind_are_killed(cases, scratch, hostile, mo
     # ignore-term's processes hold the output pipes: had they not been killed at once, the
     # adapter would have waited DRAIN_SECONDS for the pipes (and they live 60 s)
     assert seconds < DRAIN_SECONDS, "the run waited for the processes the loader left behind"
-    assert (verdict.outcome, verdict.kind) == (Outcome.FAIL, "no-harness-output")
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert any(d.startswith("stdout: fake loader ") for d in verdict.details)
     scratch.assert_clean()
     for pid in children:
@@ -355,7 +355,7 @@ ESCAPES = {
 def test_a_child_that_leaves_the_group_does_not_hold_up_the_run(cases, scratch, hostile, mode):
     verdict, seconds = run(cases[CASE], fake(scratch, "children.py", mode), timeout=30)
     assert seconds < 10, "the run waited for the child the loader left behind"
-    assert (verdict.outcome, verdict.kind) == (Outcome.FAIL, "no-harness-output")
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert scratch.trees() == scratch.before
     (loader,) = scratch.pids("loader")
     assert gone(lambda: not alive(loader))
@@ -381,7 +381,7 @@ def test_an_escaped_child_holding_stdout_does_not_hang_the_run(cases, scratch, h
     verdict, seconds = run(cases[CASE], fake(scratch, "children.py",
                                              "new-session-holding-stdout"), timeout=5)
     assert seconds < DRAIN_SECONDS + 10
-    assert (verdict.outcome, verdict.kind) == (Outcome.FAIL, "no-harness-output")
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert any(d.startswith("stdout: fake loader ") for d in verdict.details)
     assert scratch.trees() == scratch.before
     survivors = [pid for pid in scratch.pids("child") if alive(pid)]
@@ -428,7 +428,7 @@ def test_a_non_zero_exit_is_an_uncaught_error_with_its_status(cases, scratch, ho
 def test_garbage_is_no_harness_output_and_survives_every_view(cases, scratch, hostile, tmp_path,
                                                               kind, stream):
     verdict, _ = run(cases[CASE], fake(scratch, "garbage.py", kind, stream), timeout=5)
-    assert (verdict.outcome, verdict.kind) == (Outcome.FAIL, "no-harness-output")
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert_diagnosed(verdict, None, **{f"{stream}_last": "end of garbage"})
     # the results file and the JUnit XML hold the case and its garbage, readable
     results = Results("test", "fake", SPEC, False, (verdict,), 1.0)
@@ -520,7 +520,7 @@ def test_a_loader_that_swaps_its_tree_for_a_link_cannot_get_anything_deleted(
     loader = CommandLoader(template("vandal.py", mode), env={**scratch.env,
                                                              "PRECIOUS": str(precious)})
     verdict, _ = run(cases[CASE], loader, timeout=5)
-    assert (verdict.outcome, verdict.kind) == (Outcome.FAIL, "no-harness-output")
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert any(d.endswith("now points at the precious directory") for d in verdict.details)
     assert (precious / "keep.txt").read_text() == "keep me"
     assert (precious / "inner" / "also.txt").read_text() == "and me"
@@ -586,10 +586,10 @@ END_TO_END = [
     # (fake, args, outcome, kind, timeout)
     ("hang.py", ("sleep",), "timeout", "timeout", 1),
     ("hang.py", ("pass-then-sleep",), "timeout", "timeout", 1),
-    ("children.py", ("ignore-term",), "fail", "no-harness-output", 5),
+    ("children.py", ("ignore-term",), "blocked", "no-harness-output", 5),
     ("crash.py", ("segv",), "error", "loader-crashed", 5),
-    ("crash.py", ("exit-127",), "fail", "uncaught-error", 5),
-    ("garbage.py", ("random", "stdout"), "fail", "no-harness-output", 5),
+    ("crash.py", ("exit-127",), "blocked", "not-started", 5),
+    ("garbage.py", ("random", "stdout"), "blocked", "no-harness-output", 5),
     ("flood.py", ("stdout", "64"), "error", "output-limit", 10),
     ("close_stdout.py", ("after-pass",), "fail", "stdout-closed", 5),
     ("tamper.py", ("canned",), "error", "protocol-violation", 10),

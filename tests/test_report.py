@@ -10,8 +10,12 @@ from conformance.report import clause_status, render
 from conformance.results import Results, write
 
 
-def verdict(case, clauses, outcome, message="m"):
-    return Verdict(case, tuple(clauses), outcome, message, 0.0)
+def verdict(case, clauses, outcome, message="m", blame=None):
+    """A verdict blaming its clauses, as the judge blames an unsectioned case's, unless it
+    passed or was skipped."""
+    if blame is None:
+        blame = () if outcome in (Outcome.PASS, Outcome.SKIP) else clauses
+    return Verdict(case, tuple(clauses), outcome, message, 0.0, (), "", tuple(blame))
 
 
 def one_passing_run(tmp_path):
@@ -33,6 +37,13 @@ def test_clause_status_cells():
     ro = catalogue()["module.id.read-only"]
     assert clause_status(ro, [verdict("a", [ro.id], Outcome.WARN)], "1.1.1") == "warning 1/1"
     assert clause_status(ro, [], "1.0") == "—"
+    # A case blocked on another clause counts as blocked, not as a failure of the clause it
+    # tests; the clause it relied on is not failed by it either.
+    blocked = [verdict("a", ["require.cycles"], Outcome.BLOCKED, blame=["modules.singleton"])]
+    assert clause_status(c, blocked, "1.1.1") == "blocked 1/1"
+    reading = catalogue()["reading.inner-dot-terms"]
+    advisory = [verdict("a", [reading.id], Outcome.ADVISORY)]
+    assert clause_status(reading, advisory, "1.1.1") == "advisory 1/1"
 
 
 def test_render_has_summary_matrix_failures_and_kill_matrix():
@@ -46,10 +57,11 @@ def test_render_has_summary_matrix_failures_and_kill_matrix():
         verdict("cycles/x", ["require.cycles"], Outcome.PASS),), 1.0)
     text = render([loader, mutant, missed], "python runner.py report x.json")
     assert "commonjs-conformance 9.9" in text and "`python runner.py report x.json`" in text
-    assert "| someloader | 1.1.1 | no | 2 | 1 | 0 | 1 | 0 | 0 | 0 |" in text
+    assert "| someloader | 1.1.1 | no | 2 | 1 | 0 | 0 | 1 | 0 | 0 | 0 | 0 |" in text
     assert "| `require.cycles` | Require 1.3 | MUST / MUST / MUST | **FAIL** 1/1 |" in text
     assert "assertion 1 failed: partial \\| ok" in text
-    assert "| `no-cache` | `modules.singleton` |" in text and "`require/singleton` | 1 |" in text
+    assert "| `no-cache` | `modules.singleton` |" in text
+    assert "`require/singleton` | 0 | 1 | **50%** |" in text  # cycles/x blamed another clause
     assert "**MISSED**" in text and "1 of 2 are caught" in text
     assert "`context.exports.only-means`" in text  # the clauses no case judges are listed
 

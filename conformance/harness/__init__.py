@@ -126,6 +126,12 @@ class Transcript:
         return self.done_check == check(key, self.trail)
 
     @property
+    def renumbered(self) -> bool:
+        """Whether assertion numbers broke sequence (output replayed or forged): one harness
+        numbers every assertion of a run, even where the main module runs twice."""
+        return any(p.startswith("assertion numbered") for p in self.problems)
+
+    @property
     def section(self) -> Section | None:
         """The section open when the output ended (where an error or a stop happened)."""
         return self.sections[-1] if self.sections else None
@@ -188,7 +194,9 @@ def read(stdout: str) -> Transcript:
         if line.startswith("FEATURES "):
             features_lines += 1
             if features_lines > 1:
-                continue  # the main module ran again; the judge says so
+                if features_lines == 2:
+                    problems.append("FEATURES printed more than once")
+                continue  # the main module ran again, or its output was replayed: the judge tells
             for name, state in _FEATURE.findall(line):
                 if name in FEATURES:
                     features[name] = state == "present"

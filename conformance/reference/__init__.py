@@ -96,7 +96,11 @@ class ReferenceLoader:
                  name: str | None = None):
         self.sandbox = sandbox
         self.name = name or ("reference-sandbox" if sandbox else "reference")
-        self.declaration = Declaration(sandbox=sandbox, spec="1.1.1")
+        # The stock loader.js has every feature a non-sandbox may have, and a sandbox keeps
+        # require.main only; an edited copy (a mutant or variant) declares nothing and is probed.
+        features = {} if js_source is not None else {
+            "require.main": True, "require.paths": not sandbox, "module.uri": not sandbox}
+        self.declaration = Declaration(sandbox=sandbox, spec="1.1.1", features=features)
         self.js_source = loader_source() if js_source is None else js_source
         self.memory_limit = memory_limit
         self.stack_limit = stack_limit
