@@ -206,7 +206,8 @@ def lines(comparison: Comparison) -> list[str]:
         out.append(f"CHANGED {v.case}: recorded {entry.outcome.value}, now {v.outcome.value}: "
                    f"{one_line(v.message)}")
     for entry, v in comparison.fixed:
-        now = "" if v.outcome is Outcome.PASS else ", now not applicable"
+        now = {Outcome.PASS: "", Outcome.SKIP: ", now not applicable"}.get(
+            v.outcome, f", now {v.outcome.value}")
         out.append(f"UNEXPECTED PASS {v.case}: recorded {entry.outcome.value}{now} "
                    "(update the expectations)")
     for entry in comparison.unknown:

@@ -19,6 +19,8 @@ MESSAGE_LIMIT = 2000
 DETAIL_LIMIT = 500
 #: The clause a main module that runs twice breaks: a module's code runs once.
 SINGLETON = "modules.singleton"
+#: The clause that makes a nested id name a module: what a case with a nested main relies on.
+TERMS = "ids.terms"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -54,7 +56,7 @@ def _where(transcript: Transcript, case: Case) -> tuple[Section | None, tuple[st
     section = transcript.section
     if section is not None:
         return section, (section.clause,)
-    if case.relies and transcript.features:
+    if case.relies and transcript.features_lines:
         return Section(True, case.relies[0]), case.relies
     return None, case.clauses
 
@@ -118,6 +120,14 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                        f"blocked: the case relies on {names}, which did not hold here ({message});"
                        f" the cases citing {names} test it directly", details, clauses)
 
+    def not_started(message: str, kind: str = "not-started"):
+        """Blocked before anything ran: no clause is blamed, unless the case's main module has
+        a nested id and the case relies on ids.terms, the clause that names such a module."""
+        if "/" in case.main and TERMS in case.relies:
+            return verdict(Outcome.BLOCKED, kind, f"{message}; its main module has the nested id "
+                           f"{case.main}, which relies on {TERMS}", blame=(TERMS,))
+        return verdict(Outcome.BLOCKED, kind, message)
+
     if execution.truncated:
         return verdict(Outcome.ERROR, "output-limit",
                        "the loader printed more than the output limit; it was stopped there and "
@@ -175,8 +185,8 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
     if execution.exit_code != 0:
         error = error_line(execution.stderr) or f"exit status {execution.exit_code}"
         if not started:
-            return verdict(Outcome.BLOCKED, "not-started", "the program never started (its main "
-                           f"module did not reach the harness's start()): {error}")
+            return not_started(f"the program never started (its main module did not reach "
+                               f"the harness's start()): {error}")
         return breach(Outcome.FAIL, "uncaught-error", f"uncaught error after "
                       f"{len(transcript.assertions)} assertion(s): {error}")
     if transcript.inapplicable is not None:
@@ -190,9 +200,9 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
             return breach(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
                           f"the end marker, after {len(transcript.assertions)} assertion(s)")
         if not transcript.from_harness:
-            return verdict(Outcome.BLOCKED, "no-harness-output", "the loader exited normally but "
-                           "printed nothing of the harness (no FEATURES, PASS, FAIL or DONE "
-                           "line): the program never started")
+            return not_started("the loader exited normally but printed nothing of the harness "
+                               "(no FEATURES, PASS, FAIL or DONE line): the program never "
+                               "started", "no-harness-output")
         return breach(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
                       f"{len(transcript.assertions)} assertion(s)")
     if not transcript.assertions:

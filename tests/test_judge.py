@@ -1,6 +1,8 @@
 """The judge: every way a run can end maps to one outcome with a message."""
 
 
+import dataclasses
+
 import pytest
 
 from conformance.adapter import Ending, Execution
@@ -128,3 +130,68 @@ def test_every_ending_has_a_named_kind(stdout, kw, outcome, kind):
     v = judge(make_case(), Execution(stdout=stdout, **kw), "1.1.1")
     assert (v.outcome, v.kind) == (outcome, kind)
     assert any(line.startswith("stdout: ") for line in v.details) or not stdout
+
+
+def test_a_program_that_never_started_blames_nothing_unless_its_nested_main_relies_on_terms():
+    flat = make_case(("require.cycles",))
+    v = outcome("", case=flat, exit_code=1, stderr="Error: cannot find module 'program'\n")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.BLOCKED, "not-started", ())
+    nested = dataclasses.replace(make_case(("ids.relative",)), main="app/main",
+                                 relies=("ids.terms",))
+    v = outcome("", case=nested, exit_code=1, stderr="Error: cannot find module 'app/main'\n")
+    assert (v.outcome, v.blame) == (Outcome.BLOCKED, ("ids.terms",))
+    assert "nested id app/main" in v.message
+
+
+def test_sections_blame_the_clause_that_broke():
+    case = dataclasses.replace(make_case(("require.cycles", "context.exports")),
+                               relies=("modules.singleton",))
+    given = "FEATURES \nGIVEN modules.singleton\nFAIL 1 required twice, ran twice\n"
+    v = outcome(given, case=case, exit_code=1, stderr="boom")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.BLOCKED, "precondition-failed",
+                                             ("modules.singleton",))
+    tested = ("FEATURES \nGIVEN modules.singleton\nPASS 1 once\nCLAUSE require.cycles\n"
+              "FAIL 2 partial exports\nCLAUSE context.exports\nPASS 3 x\nDONE 3\n")
+    v = outcome(tested, case=case)
+    assert (v.outcome, v.blame) == (Outcome.FAIL, ("require.cycles",))
+    error = "FEATURES \nGIVEN modules.singleton\nPASS 1 once\nCLAUSE context.exports\n"
+    v = outcome(error, case=case, exit_code=1, stderr="at x.js:3\nTypeError: boom\n    at y\n")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.FAIL, "uncaught-error", ("context.exports",))
+    assert v.message.endswith("TypeError: boom")
+    before = "FEATURES \n"
+    v = outcome(before, case=case, exit_code=1, stderr="Error: x")
+    assert (v.outcome, v.blame) == (Outcome.BLOCKED, ("modules.singleton",))
+
+
+def test_a_reading_is_advisory_and_a_should_warns():
+    case = make_case(("ids.relative", "reading.relative-passed-require"))
+    reading = ("FEATURES \nCLAUSE ids.relative\nPASS 1 own\n"
+               "CLAUSE reading.relative-passed-require\nFAIL 2 passed\nDONE 2\n")
+    v = outcome(reading, case=case)
+    assert (v.outcome, v.kind, v.blame) == (Outcome.ADVISORY, "reading-not-met",
+                                             ("reading.relative-passed-require",))
+    assert v.outcome.ok
+    both = reading.replace("PASS 1 own", "FAIL 1 own")
+    v = outcome(both, case=case)
+    assert (v.outcome, v.blame) == (Outcome.FAIL, ("ids.relative",))
+    crashed = "FEATURES \nCLAUSE reading.relative-passed-require\n"
+    v = outcome(crashed, case=case, exit_code=1, stderr="Error: cannot find module 'x'")
+    assert v.outcome is Outcome.ADVISORY
+
+
+def test_a_main_module_run_twice_breaks_modules_singleton():
+    twice = "FEATURES require.main=present\nPASS 1 a\nFEATURES require.main=present\nPASS 2 a\n"
+    v = outcome(twice + "DONE 2\n")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.FAIL, "ran-twice", ("modules.singleton",))
+    replayed = "FEATURES \nPASS 1 a\nDONE 1\nFEATURES \nPASS 1 a\nDONE 1\n"
+    assert outcome(replayed).kind == "protocol-violation"
+
+
+def test_the_error_line_is_the_error_not_the_first_line():
+    from conformance.judge import error_line
+    node = ("/tmp/x/root/program.js:3\n    throw new Error('boom');\n    ^\n\n"
+            "Error: Cannot find module 'x'\n    at Object.<anonymous> (/tmp/x.js:3:11)\n")
+    assert error_line(node) == "Error: Cannot find module 'x'"
+    rhino = "js: uncaught JavaScript runtime exception: TypeError: Cannot call x\n"
+    assert error_line(rhino) == rhino.strip()
+    assert error_line("just some words\n") == "just some words"
