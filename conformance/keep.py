@@ -36,6 +36,7 @@ def keep(case: Case, verdict: Verdict, loader: Loader, directory: Path) -> Path:
     (target / "rerun.sh").chmod(0o755)
     (target / "verdict.txt").write_text(
         "\n".join([f"{verdict.outcome.value}: {verdict.message}",
-                   f"clauses: {', '.join(case.clauses)}", *verdict.details]) + "\n",
+                   f"clauses: {', '.join(case.clauses)}",
+                   f"blames: {', '.join(verdict.blame) or 'no clause'}", *verdict.details]) + "\n",
         encoding="utf-8")
     return target

@@ -51,3 +51,31 @@ def test_clauses_command_lists_every_clause_with_its_count(repo):
     for clause_id in catalogue():
         assert clause_id in proc.stdout
     assert f"every loader-testable clause has at least {MIN_CASES} cases" in proc.stdout
+
+
+def _plain(text):
+    """Text without quoting marks and with single spaces, to compare the spec's wording."""
+    for mark in ('``', '"', "'"):
+        text = text.replace(mark, "")
+    return " ".join(text.split())
+
+
+def test_every_clause_quotes_the_spec_verbatim(repo):
+    """A failure rests on the spec's own sentence: each clause carries it, word for word as
+    the spec text holds it (1.1.1, or the version the clause is from)."""
+    spec = _plain((repo.parent / "shared" / "spec" / "modules-1.1.1.txt").read_text()
+                  if (repo.parent / "shared" / "spec").is_dir() else "")
+    for clause in catalogue().values():
+        assert clause.quote, f"{clause.id} quotes no sentence"
+        if spec:
+            assert _plain(clause.quote) in spec, clause.id
+
+
+def test_readings_are_marked_and_read_a_clause_of_the_text():
+    clauses = catalogue()
+    readings = [c for c in clauses.values() if c.reading]
+    assert {c.id for c in readings} >= {"reading.relative-passed-require",
+                                        "reading.inner-dot-terms", "reading.main-same-everywhere"}
+    for clause in readings:
+        assert clauses[clause.reads].basis == "text"
+    assert "above" in clauses["ids.relative"].text and "no case judges" in clauses["ids.relative"].text

@@ -90,7 +90,7 @@ def test_malformed_case_is_one_line_and_nothing_runs(tmp_path, capsys):
     captured = capsys.readouterr()
     first = captured.err.splitlines()[0]
     assert first.endswith("area/bad.yaml:3: colour: unknown key (allowed: clauses, main, "
-                          "modules, needs, notes, sandbox, title, versions)")
+                          "modules, needs, notes, relies, sandbox, title, versions)")
     assert "Traceback" not in captured.err and captured.out == ""
 
 
