@@ -18,7 +18,7 @@ from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
 from conformance.keep import keep
 from conformance.loaders import LoaderError, from_options, known
-from conformance.outcomes import RECORDED, caught, precision
+from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, caught, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.results import Results, Tally, Writer, read, write
@@ -120,6 +120,22 @@ def _timeout(args: argparse.Namespace, loader) -> float:
     return timeout
 
 
+def _citing(root: Path, results: Results) -> dict[str, list[str]]:
+    """For the clauses blocked cases blame: the cases of the suite that test each (read only
+    when some case was blocked)."""
+    wanted = {c for v in results.tally.shown if v.outcome is Outcome.BLOCKED for c in v.blame}
+    if not wanted:
+        return {}
+    citing: dict[str, list[str]] = {c: [] for c in wanted}
+    try:
+        for case in find(root, None):
+            for clause in wanted.intersection(case.clauses):
+                citing[clause].append(case.id)
+    except CaseError:
+        pass  # a case file that broke since the run read it: point to what was found
+    return citing
+
+
 def run_command(argv: Sequence[str]) -> int:
     args = _run_parser().parse_args(argv)
     root = args.cases or default_root()
@@ -194,7 +210,7 @@ def run_command(argv: Sequence[str]) -> int:
         stream.close(results)
     if args.junit:
         junit.write(results, args.junit)
-    summary(results, sys.stdout)
+    summary(results, sys.stdout, _citing(root, results))
     if args.keep_failed and not results.ok:
         print(f"kept the cases that did not pass under {args.keep_failed}/<case id>/")
     if args.write_expectations:
@@ -304,8 +320,6 @@ def clauses_command(argv: Sequence[str]) -> int:
     return ExitCode.OK
 
 
-#: The least share of a mutant's failing verdicts that must blame the clause it breaks.
-PRECISION_GOAL = 0.9
 
 
 def mutants_command(argv: Sequence[str]) -> int:

@@ -28,6 +28,8 @@ class Outcome(enum.Enum):
 #: Outcomes that breach the clause they blame: what catches a mutant. A blocked verdict blames
 #: a precondition, never the clause its case tests, and catches nothing.
 BREACHES = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
+#: The least share of a one-clause mutant's recorded verdicts that must blame its clause.
+PRECISION_GOAL = 0.9
 #: Outcomes an expectation file records as known: every breach, and blocked cases.
 RECORDED = BREACHES + (Outcome.BLOCKED,)
 

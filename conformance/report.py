@@ -9,15 +9,13 @@ from typing import Iterable, Mapping, Sequence
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import Clause, catalogue
-from conformance.outcomes import RECORDED, Outcome, Verdict, caught, precision
+from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, Verdict, caught, precision
 from conformance.results import Results
 
 MUTANT_PREFIX = "mutant:"
 VARIANT_PREFIX = "variant:"
 #: Outcomes that hold a breach of a MUST against the clauses they blame.
 BAD = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
-#: The share of a mutant's recorded verdicts that must blame the clause it breaks.
-PRECISION_GOAL = 0.9
 
 
 def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Mapping, Sequence, TextIO
 
 from conformance.features import Features
 from conformance.outcomes import Outcome, Verdict
@@ -20,6 +20,8 @@ MARKS = {
     Outcome.TIMEOUT: "T",
     Outcome.SKIP: "s",
 }
+#: How many of the cases testing a clause a blocked case points to.
+MAX_POINTERS = 5
 #: Summary words, in the order the closing line lists them.
 WORDS = {
     Outcome.PASS: "passed",
@@ -82,9 +84,12 @@ def closing_line(results: Results) -> str:
     return ", ".join(parts)
 
 
-def summary(results: Results, out: TextIO) -> None:
+def summary(results: Results, out: TextIO,
+            citing: Mapping[str, Sequence[str]] | None = None) -> None:
     """Failures with their details, a table by area, and the closing line (all from the run's
-    tally: a summary needs no passing verdict)."""
+    tally: a summary needs no passing verdict). `citing` maps a clause to the cases that test
+    it, shown beside each case blocked on that clause."""
+    citing = citing or {}
     tally = results.tally
     bad = [v for v in tally.shown if not v.outcome.ok]
     warned = [v for v in tally.shown if v.outcome is Outcome.WARN]
@@ -97,6 +102,14 @@ def summary(results: Results, out: TextIO) -> None:
         for v in group:
             out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.blame or v.clauses)}]\n"
                       f"    {one_line(v.message)}\n")
+            if v.outcome is Outcome.BLOCKED:
+                for clause in v.blame:
+                    direct = [c for c in citing.get(clause, ()) if c != v.case]
+                    if direct:
+                        shown = ", ".join(direct[:MAX_POINTERS])
+                        more = f" and {len(direct) - MAX_POINTERS} more" if \
+                            len(direct) > MAX_POINTERS else ""
+                        out.write(f"    {clause} is tested by: {shown}{more}\n")
             for line in v.details:
                 out.write(f"      {one_line(line)}\n")
     by_area = tally.areas
