@@ -11,6 +11,7 @@ from typing import Any, Collection, Mapping
 import yaml
 
 from conformance import SPEC_VERSIONS
+from conformance.clauses import catalogue
 from conformance.outcomes import RECORDED, Outcome, Verdict
 from conformance.results import Results
 from conformance.text import display_path, one_line
@@ -258,6 +259,22 @@ def _space_entries(body: str) -> str:
     return spaced if yaml.safe_load(spaced) == yaml.safe_load(body) else body
 
 
+def first_reason(verdict: Verdict, spec: str) -> str:
+    """A new entry's reason until someone writes a better one: what happened, and the sentence
+    of the spec each blamed clause rests on."""
+    clauses = catalogue()
+    grounds = []
+    for clause_id in verdict.blame:
+        clause = clauses.get(clause_id)
+        if clause is not None and clause.quote:
+            level = clause.level_in(spec) or "?"
+            grounds.append(f'{clause_id} ({level}, Modules/{spec} {clause.ref.get(spec, "")}): '
+                           f'"{clause.quote}"')
+    if not grounds:
+        return verdict.message
+    return f"{verdict.message} Rests on " + "; ".join(grounds)
+
+
 def dump(results: Results, previous: Expectations | None = None) -> str:
     """The expectations file recording every case of results that did not pass (fail, error,
     timeout, warn), sorted by case id. A reason in previous is kept while its case ends the
@@ -269,7 +286,7 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
                     key=lambda v: v.case):
         old = kept.get(v.case)
         reason = old.reason if old is not None and old.outcome is v.outcome and old.reason \
-            else v.message
+            else first_reason(v, results.spec)
         failures[v.case] = {"outcome": v.outcome.value, "reason": _text(reason)}
     document = {"loader": results.loader, "spec": _Quoted(results.spec), "failures": failures}
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
@@ -284,7 +301,7 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
         "# A run checked against this file fails only when a case ends otherwise than",
         "# recorded here. Edit the reasons freely: rewriting the file keeps a reason as long as",
         "# its case ends the same way.",
-        "# outcome: fail | error | timeout | warn",
+        "# outcome: " + " | ".join(o.value for o in RECORDED),
     ]
     return "\n".join(header) + "\n" + body
 
