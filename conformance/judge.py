@@ -108,15 +108,16 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
         if outcome is not Outcome.FAIL:
             return verdict(outcome, kind, message, details, clauses)
         if section is not None and section.given:
-            return blocked(clauses, message, details)
+            return blocked(clauses, message, details, kind)
         judged, blame = _classify(clauses, spec)
         if judged is Outcome.FAIL:
             return verdict(outcome, kind, message, details, blame)
         return verdict(judged, kind, f"{judged.value}: {message}", details, blame)
 
-    def blocked(clauses: tuple[str, ...], message: str, details: tuple[str, ...] = ()):
+    def blocked(clauses: tuple[str, ...], message: str, details: tuple[str, ...] = (),
+                kind: str = "precondition-failed"):
         names = ", ".join(clauses)
-        return verdict(Outcome.BLOCKED, "precondition-failed",
+        return verdict(Outcome.BLOCKED, kind,
                        f"blocked: the case relies on {names}, which did not hold here ({message});"
                        f" the cases citing {names} test it directly", details, clauses)
 

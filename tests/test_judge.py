@@ -150,6 +150,9 @@ def test_sections_blame_the_clause_that_broke():
     v = outcome(given, case=case, exit_code=1, stderr="boom")
     assert (v.outcome, v.kind, v.blame) == (Outcome.BLOCKED, "precondition-failed",
                                              ("modules.singleton",))
+    v = outcome("FEATURES \nGIVEN modules.singleton\n", case=case, exit_code=1, stderr="boom")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.BLOCKED, "uncaught-error",
+                                             ("modules.singleton",))
     tested = ("FEATURES \nGIVEN modules.singleton\nPASS 1 once\nCLAUSE require.cycles\n"
               "FAIL 2 partial exports\nCLAUSE context.exports\nPASS 3 x\nDONE 3\n")
     v = outcome(tested, case=case)

@@ -17,8 +17,10 @@ from conformance.results import read
 SLOW = shlex.join([sys.executable, "-c", "import time; time.sleep(0.4); print('PASS 1 x')"])
 
 
-def leftovers():
-    return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("cjs-conformance-")}
+def leftovers(where=None):
+    """The suite's temporary directories under `where` (default: the system's)."""
+    where = where or tempfile.gettempdir()
+    return {p for p in os.listdir(where) if p.startswith("cjs-conformance-")}
 
 
 def runner(repo, *args, tmp=None):
@@ -58,9 +60,10 @@ def test_parallel_runs_give_the_same_results_in_the_same_order(repo, tmp_path, l
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_run_keeps_what_ran_and_cleans_up(repo, tmp_path, how, hostile):
-    before = leftovers()
+    scratch = tmp_path / "tmp"  # its own: other runs on the machine do not count
+    scratch.mkdir()
     out = tmp_path / "r.json"
-    proc = runner(repo, "--loader-cmd", SLOW, "-j", "1", "--json", str(out))
+    proc = runner(repo, "--loader-cmd", SLOW, "-j", "1", "--json", str(out), tmp=scratch)
     wait_for_verdicts(out, 3)
     os.kill(proc.pid, how)
     stdout, stderr = proc.communicate(timeout=60)
@@ -70,7 +73,7 @@ def test_a_stopped_run_keeps_what_ran_and_cleans_up(repo, tmp_path, how, hostile
     assert results.stopped_at and results.stopped_at not in {v.case for v in results.verdicts}
     assert f"interrupted: stopped after {len(results.verdicts)} of {len(results.planned)} cases; " \
            f"the next was {results.stopped_at}" in stderr
-    assert leftovers() <= before  # the running case's directory went too
+    assert leftovers(scratch) == set()  # the running case's directory went too
     said = stderr.strip().splitlines()[-1].replace(str(out), "the results file")
     said = re.sub(r"stopped after \d+ of (\d+) cases; the next was \S+;",
                   r"stopped after N of \1 cases; the next was <the first case that did not run>;",

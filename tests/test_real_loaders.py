@@ -50,3 +50,24 @@ def test_node_given_only_as_a_template_is_certified_like_the_profile(repo):
     proc = run(repo, "--loader-cmd", "node {main_file}", "--env", "NODE_PATH={root}",
                "--loader-name", "node", "--expectations", "expectations/node.yaml")
     assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def _plain(text):
+    for mark in ('``', '"', "'", "\u201c", "\u201d"):
+        text = text.replace(mark, "")
+    return " ".join(text.split()).lower()
+
+
+def test_every_shipped_reason_quotes_the_sentence_it_rests_on(repo):
+    """A known failure is explained by the spec's own words: each reason quotes the sentence
+    of a catalogue clause (a MUST for a failure, the SHOULD for a warning)."""
+    from conformance.clauses import catalogue
+
+    quotes = {c.id: _plain(c.quote) for c in catalogue().values() if c.quote}
+    files = sorted((repo / "expectations").glob("*.yaml"))
+    assert files
+    for path in files:
+        recorded = yaml.safe_load(path.read_text())
+        for case, entry in (recorded.get("failures") or {}).items():
+            reason = _plain(entry["reason"])
+            assert any(q in reason for q in quotes.values()), f"{path.name}: {case}"

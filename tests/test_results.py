@@ -79,5 +79,5 @@ def test_the_end_line_of_a_results_file_counts_from_the_tally(tmp_path):
     writer.close(tally_only())
     back = read(path)
     assert back.verdicts == VERDICTS and back.complete
-    assert '"summary": {"pass": 2, "warn": 1, "fail": 1, "error": 1, "timeout": 1, "skip": 1}' \
+    assert '"summary": {"pass": 2, "warn": 1, "advisory": 0, "fail": 1, "blocked": 0, "error": 1, "timeout": 1, "skip": 1}' \
         in path.read_text().splitlines()[-1]
