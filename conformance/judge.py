@@ -122,9 +122,10 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                        f" the cases citing {names} test it directly", details, clauses)
 
     def not_started(message: str, kind: str = "not-started"):
-        """Blocked before anything ran: no clause is blamed, unless the case's main module has
-        a nested id and the case relies on ids.terms, the clause that names such a module."""
-        if "/" in case.main and TERMS in case.relies:
+        """Blocked before anything ran: no clause is blamed, unless the case relies on ids.terms
+        for a main module with a nested id and the loader's error names that id (it could not
+        find the main module)."""
+        if "/" in case.main and TERMS in case.relies and case.main in execution.stderr:
             return verdict(Outcome.BLOCKED, kind, f"{message}; its main module has the nested id "
                            f"{case.main}, which relies on {TERMS}", blame=(TERMS,))
         return verdict(Outcome.BLOCKED, kind, message)

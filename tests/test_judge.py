@@ -141,6 +141,9 @@ def test_a_program_that_never_started_blames_nothing_unless_its_nested_main_reli
     v = outcome("", case=nested, exit_code=1, stderr="Error: cannot find module 'app/main'\n")
     assert (v.outcome, v.blame) == (Outcome.BLOCKED, ("ids.terms",))
     assert "nested id app/main" in v.message
+    # A build that failed for another reason (a module the bundler could not find) blames none.
+    v = outcome("", case=nested, exit_code=1, stderr="error: could not resolve 'nowhere'\n")
+    assert (v.outcome, v.blame) == (Outcome.BLOCKED, ())
 
 
 def test_sections_blame_the_clause_that_broke():
