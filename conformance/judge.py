@@ -36,13 +36,15 @@ def _first_line(text: str) -> str:
 
 _ERROR_START = re.compile(r"\s*(?:Uncaught\s+)?(?:[A-Z]\w*)?(?:Error|Exception)\b")
 _ERROR_INSIDE = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")
+#: Tools that report in their own words: 'error: ...', '[ERROR] ...'.
+_ERROR_WORD = re.compile(r"(?i)\berror\b\s*[:\]]")
 
 
 def error_line(stderr: str) -> str:
     """The line of an uncaught error's report that states the error itself ('Error: Cannot
     find module ...'), rather than the file name or source line engines print before it."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for pattern in (_ERROR_START, _ERROR_INSIDE):
+    for pattern in (_ERROR_START, _ERROR_INSIDE, _ERROR_WORD):
         for line in lines:
             if pattern.match(line) if pattern is _ERROR_START else pattern.search(line):
                 return line
@@ -125,7 +127,8 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
         """Blocked before anything ran: no clause is blamed, unless the case relies on ids.terms
         for a main module with a nested id and the loader's error names that id (it could not
         find the main module)."""
-        if "/" in case.main and TERMS in case.relies and case.main in execution.stderr:
+        if "/" in case.main and TERMS in case.relies and \
+                case.main in error_line(execution.stderr):
             return verdict(Outcome.BLOCKED, kind, f"{message}; its main module has the nested id "
                            f"{case.main}, which relies on {TERMS}", blame=(TERMS,))
         return verdict(Outcome.BLOCKED, kind, message)

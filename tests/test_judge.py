@@ -142,7 +142,8 @@ def test_a_program_that_never_started_blames_nothing_unless_its_nested_main_reli
     assert (v.outcome, v.blame) == (Outcome.BLOCKED, ("ids.terms",))
     assert "nested id app/main" in v.message
     # A build that failed for another reason (a module the bundler could not find) blames none.
-    v = outcome("", case=nested, exit_code=1, stderr="error: could not resolve 'nowhere'\n")
+    v = outcome("", case=nested, exit_code=1,
+                stderr="{root}/app/main.js:8:3:\n[ERROR] Could not resolve 'nowhere'\n")
     assert (v.outcome, v.blame) == (Outcome.BLOCKED, ())
 
 
@@ -201,3 +202,5 @@ def test_the_error_line_is_the_error_not_the_first_line():
     rhino = "js: uncaught JavaScript runtime exception: TypeError: Cannot call x\n"
     assert error_line(rhino) == rhino.strip()
     assert error_line("just some words\n") == "just some words"
+    esbuild = "{root}/app/main.js:8:3:\n\u2718 [ERROR] Could not resolve 'nothing'\n"
+    assert error_line(esbuild) == "\u2718 [ERROR] Could not resolve 'nothing'"
