@@ -109,3 +109,15 @@ def test_the_main_module_id_verdict_is_the_one_documented(repo, tmp_path, name, 
     row = results["module/id-main-program"]
     assert row["outcome"] == ("fail" if name in MAIN_ID_WRONG else "pass"), row["message"]
     assert "module.id" in row["message"] or row["outcome"] == "pass"
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_the_whole_suite_ends_as_the_loaders_expectations_record(repo, name, hello):
+    """Each gallery loader, certified as its users would certify it: every case ends as its
+    hand-checked expectation file records (each reason quoting the MUST it breaks)."""
+    require_engine(name, hello)
+    proc = subprocess.run([sys.executable, "runner.py", "--loader", name, "--expectations",
+                           f"expectations/{name}.yaml"], cwd=repo, capture_output=True,
+                          text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "0 new, 0 changed, 0 unexpected passes, 0 unknown entries" in proc.stdout
