@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -42,11 +43,31 @@ def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str
 
 
 def _label(results: Results) -> str:
-    return f"{results.loader} {results.spec}"
+    return _escape(f"{results.loader} {results.spec}")
+
+
+#: Characters Markdown or a table would read as syntax in text a run or a case file supplied.
+_SYNTAX = re.compile(r"([\\`*_\[\]|<>])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).splitlines()) if text else ""
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text from a run, a case file or a loader, as one line of plain Markdown text: no
+    table cell ends, no markup, no raw HTML."""
+    return _SYNTAX.sub(lambda m: _HTML.get(m.group(1)) or "\\" + m.group(1), _one_line(text))
+
+
+def _code(text: str) -> str:
+    """Text shown as code (a case id, a loader name): a code span no backtick in the text can
+    end, and no '|' can end the table cell."""
+    text = _one_line(text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _summary(runs: Sequence[Results]) -> list[str]:
@@ -58,7 +79,8 @@ def _summary(runs: Sequence[Results]) -> list[str]:
                                        Outcome.FAIL, Outcome.BLOCKED, Outcome.ERROR,
                                        Outcome.TIMEOUT, Outcome.SKIP)]
         state = "" if r.complete else f" ({r.where_stopped()})"
-        lines.append(f"| {r.loader}{state} | {r.spec} | {'yes' if r.sandbox else 'no'} | "
+        lines.append(f"| {_escape(r.loader + state)} | {_escape(r.spec)} | "
+                     f"{'yes' if r.sandbox else 'no'} | "
                      f"{len(r.verdicts)} | " + " | ".join(map(str, counts)) + " |")
     return lines
 
@@ -96,7 +118,7 @@ def _failures(run: Results, reasons: Mapping[str, str]) -> list[str]:
     for v in shown:
         reason = _escape(reasons.get(v.case, "")) or "(no reason recorded)"
         blame = ", ".join(v.blame) or "—"
-        lines.append(f"| `{v.case}` | {blame} | {v.outcome.value} | "
+        lines.append(f"| {_code(v.case)} | {blame} | {v.outcome.value} | "
                      f"{_escape(v.message)} | {reason} |")
     return lines
 
@@ -107,7 +129,7 @@ def _advisories(run: Results) -> list[str]:
         return []
     lines = ["| case | reading | what happened |", "| --- | --- | --- |"]
     for v in shown:
-        lines.append(f"| `{v.case}` | {', '.join(v.blame)} | {_escape(v.message)} |")
+        lines.append(f"| {_code(v.case)} | {', '.join(v.blame)} | {_escape(v.message)} |")
     return lines
 
 
@@ -121,7 +143,7 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
         name = run.loader[len(MUTANT_PREFIX):]
         mutant = BY_NAME.get(name)
         if mutant is None:
-            lines.append(f"| `{name}` | ? | not in this suite's mutant list | | | | |")
+            lines.append(f"| {_code(name)} | ? | not in this suite's mutant list | | | | |")
             continue
         catching = [v.case for v in run.verdicts if caught(v, mutant.clause)]
         blocked = sum(1 for v in run.verdicts
@@ -129,12 +151,12 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
         others = sum(1 for v in run.verdicts
                      if v.outcome in RECORDED and mutant.clause not in v.blame)
         share = precision(run.verdicts, mutant.clause)
-        where = ", ".join(f"`{c}`" for c in catching) if catching else "**MISSED**"
+        where = ", ".join(_code(c) for c in catching) if catching else "**MISSED**"
         mode = " (sandbox)" if mutant.sandbox else ""
         figure = "—" if share is None else f"{share:.0%}"
         if share is not None and share < PRECISION_GOAL:
             figure = f"**{figure}**"
-        lines.append(f"| `{name}`{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "
+        lines.append(f"| {_code(name)}{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "
                      f"{where} | {blocked} | {others} | {figure} |")
     return lines
 
@@ -154,7 +176,7 @@ def read_benchmark(path: Path) -> dict:
 
 def _speed(figures: Mapping) -> list[str]:
     """The benchmark's targets and what it measured (bench/benchmark.py --json)."""
-    lines = [f"Measured by `{figures.get('command', '?')}` on {figures.get('date', '?')}: "
+    lines = [f"Measured by {_code(figures.get('command', '?'))} on {_escape(figures.get('date', '?'))}: "
              f"{figures.get('machine', '?')}; {figures.get('versions', '?')}; "
              f"{figures.get('tree', '?')}. Every ratio sets two figures measured in that one "
              "run against each other; absolute figures depend on the machine.", "",
@@ -181,7 +203,7 @@ def render(runs: Iterable[Results], command: str = "",
     out = ["# Conformance report", "",
            f"commonjs-conformance {', '.join(suites)}; CommonJS Modules "
            f"{', '.join(specs) or '—'}. Generated from results JSON"
-           + (f" by `{command}`." if command else "."), "",
+           + (f" by {_code(command)}." if command else "."), "",
            "Verdicts: **pass** (every case citing the clause passed), **FAIL** (a case "
            "failed, errored or timed out in the part that tests the clause: a MUST of the spec's "
            "text), **warning** (the same for a SHOULD), **advisory** (the project's reading of "
@@ -242,8 +264,8 @@ def _variants(variants: Sequence[Results]) -> list[str]:
         name = run.loader[len(VARIANT_PREFIX):]
         variant = VARIANTS.get(name)
         what = _escape(variant.description) if variant else "not in this suite's variant list"
-        wrong = [f"`{v.case}` ({v.outcome.value})" for v in run.verdicts if not v.outcome.ok]
-        lines.append(f"| `{name}` | {what} | {run.count(Outcome.PASS)} | "
+        wrong = [f"{_code(v.case)} ({v.outcome.value})" for v in run.verdicts if not v.outcome.ok]
+        lines.append(f"| {_code(name)} | {what} | {run.count(Outcome.PASS)} | "
                      f"{run.count(Outcome.SKIP)} | {', '.join(wrong) or 'none'} |")
     return lines
 

@@ -1,6 +1,7 @@
 """REPORT.md rendering: clause verdicts and the kill matrix come from results alone."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -102,3 +103,26 @@ def test_report_command_adds_the_benchmark_figures(repo, tmp_path):
     proc = subprocess.run([sys.executable, "runner.py", "report", str(source), "--benchmark",
                            str(figures)], cwd=repo, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 4 and "not a benchmark figures file" in proc.stderr
+
+
+def test_ids_names_and_messages_cannot_break_the_tables_or_pass_html(hostile):
+    """A case file named a/pipe|tick`<img src=x onerror=alert(1)>.yaml, a loader named with
+    markup and a message with HTML: every table row keeps its cells, nothing renders as HTML."""
+    case = "a/pipe|tick`<img src=x onerror=alert(1)>"
+    loader = Results("9.9", "evil|<b>loader</b>", "1.1.1", False, (
+        verdict(case, ["require.cycles"], Outcome.FAIL, "got <script>x</script> | *bold*\nnext"),),
+        1.0)
+    text = render([loader], "python runner.py report x.json")
+    # The id is one code span, whose fence no backtick in it ends: there <img ...> is text.
+    span = "``a/pipe\\|tick`<img src=x onerror=alert(1)>``"
+    assert span in text
+    outside = text.replace(span, "")
+    assert "<img" not in outside and "<script" not in outside and "<b>" not in outside
+    for line in text.splitlines():
+        if line.startswith("| ") and case.split("|")[0] in line:
+            cells = [c for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            assert len(cells) == 5, line  # case, blames, outcome, what happened, why
+    assert "&lt;script&gt;" in text
+    hostile("Reports", "a case id with '|', a backtick and an <img onerror> tag; a loader name "
+            "and a message with HTML and Markdown", "REPORT.md keeps every table cell; ids are "
+            "code spans with a fence no backtick in them ends, text is escaped, no raw HTML")
