@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import functools
 import os
 import re
 import secrets
@@ -115,13 +117,45 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-#: Process groups of the commands running now, so that an interrupted run can end them.
+#: Process groups of the commands (and QuickJS workers) running now, so that a stopped run can
+#: end them.
 _RUNNING: set[int] = set()
 _RUNNING_LOCK = threading.Lock()
+#: Per thread: the Event that stops the run this thread works for (see run_under).
+_local = threading.local()
 
 
-def stop_running_commands() -> None:
-    """Kill every loader command still running (their runs then clean up as usual)."""
+def run_under(stop: threading.Event, call: Callable, *args):
+    """call(*args) in this thread with `stop` as the event that ends its run: a process it
+    starts once `stop` is set is killed as soon as it is tracked (see track)."""
+    _local.stop = stop
+    try:
+        return call(*args)
+    finally:
+        _local.stop = None
+
+
+def track(pid: int) -> None:
+    """Count process group `pid` among those running now; kill it at once if this thread's run
+    has been stopped (it started too late to be seen by stop_running_commands)."""
+    with _RUNNING_LOCK:
+        _RUNNING.add(pid)
+        stop = getattr(_local, "stop", None)
+        doomed = stop is not None and stop.is_set()
+    if doomed:
+        kill_group(pid)
+
+
+def untrack(pid: int) -> None:
+    with _RUNNING_LOCK:
+        _RUNNING.discard(pid)
+
+
+def stop_running_commands(stop: threading.Event | None = None) -> None:
+    """Kill every loader command and busy QuickJS worker still running (their runs then clean
+    up as usual); with `stop`, set it first, so that what its threads start later dies too."""
+    if stop is not None:
+        stop.set()
     with _RUNNING_LOCK:
         groups = list(_RUNNING)
     for pid in groups:
@@ -134,6 +168,38 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+#: prctl(2) options (Linux).
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@functools.cache
+def prctl() -> Callable[..., int] | None:
+    """libc's prctl(option, arg2, arg3, arg4, arg5), or None where there is none (not Linux)."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+    function.restype = ctypes.c_int
+    return function
+
+
+def _dies_with_runner(parent: int) -> Callable[[], None]:
+    """A preexec_fn that has the child killed when the thread that started it ends (on Linux:
+    prctl(PR_SET_PDEATHSIG)), so a runner killed with SIGKILL leaves no loader running. The
+    thread is the one that waits for the loader, so it outlives it."""
+    call = prctl()
+
+    def setup() -> None:
+        if call is not None:
+            call(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the runner died before the line above
+            os._exit(127)
+
+    return setup
 
 
 def _kill_marked(mark: bytes) -> None:
@@ -191,13 +257,13 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
     try:
         proc = subprocess.Popen(argv, cwd=cwd, env={**env, RUN_MARK: token},
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+                                stderr=subprocess.PIPE, start_new_session=True,
+                                preexec_fn=_dies_with_runner(os.getpid()))
     except OSError as exc:
         return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
                          seconds=time.perf_counter() - started,
                          diagnostic=f"{argv[0]}: {exc.strerror or exc}; command: {command}")
-    with _RUNNING_LOCK:
-        _RUNNING.add(proc.pid)
+    track(proc.pid)
     flooded = threading.Event()
 
     def stop_flood() -> None:
@@ -216,8 +282,7 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         kill_group(proc.pid)  # also the children a finished command left behind
         proc.wait()
         _kill_marked(f"{RUN_MARK}={token}".encode())
-        with _RUNNING_LOCK:
-            _RUNNING.discard(proc.pid)
+        untrack(proc.pid)
     deadline = time.monotonic() + DRAIN_SECONDS
     for reader in readers:
         reader.join(max(0.0, deadline - time.monotonic()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import signal
+import threading
 import time
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -13,7 +14,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program
 from conformance.case import Case
-from conformance.command import stop_running_commands
+from conformance.command import run_under, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
 from conformance.outcomes import Outcome, Verdict
@@ -160,7 +161,8 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
         verdicts = (run_case(case, loader, spec, timeout, features) for case in cases)
         executor = None
     else:
-        executor, verdicts = _parallel(cases, loader, spec, timeout, jobs, features)
+        stop = threading.Event()
+        executor, verdicts = _parallel(cases, loader, spec, timeout, jobs, features, stop)
     try:
         for verdict in verdicts:
             if on_verdict:
@@ -169,7 +171,9 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
     finally:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
-            stop_running_commands()  # cases still running end now, not at their time limit
+            # Cases still running end now, not at their time limit; so do those whose thread
+            # starts its loader after this.
+            stop_running_commands(stop)
 
 
 #: Cases handed to a worker process at once.
@@ -198,7 +202,7 @@ def _run_in_worker(batch: Sequence[Case]) -> list[Verdict]:
 
 
 def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int,
-              features: Mapping[str, bool] | None):
+              features: Mapping[str, bool] | None, stop: threading.Event):
     """An executor and the ordered stream of its verdicts: threads for loaders that wait on
     another process (commands, the reference loader's QuickJS workers), worker processes for
     other in-process loaders that can be pickled."""
@@ -216,9 +220,11 @@ def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, 
         return executor, chain.from_iterable(_ahead(executor, _run_in_worker,
                                                     _batches(cases, size), jobs * 2))
     executor = ThreadPoolExecutor(jobs)
-    return executor, _ahead(executor, lambda case: run_case(case, loader, spec, timeout, features),
-                            cases,
-                            jobs * AHEAD_PER_JOB)
+
+    def task(case: Case) -> Verdict:
+        return run_under(stop, run_case, case, loader, spec, timeout, features)
+
+    return executor, _ahead(executor, task, cases, jobs * AHEAD_PER_JOB)
 
 
 #: Cases a parallel run submits ahead per job: enough to keep every job busy, few enough that

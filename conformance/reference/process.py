@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from conformance.adapter import Ending, Execution
-from conformance.command import kill_group
+from conformance.command import kill_group, track, untrack
 from conformance.reference import worker
 
 #: Wall-clock seconds a program may take beyond twice its CPU limit before its QuickJS worker
@@ -53,7 +53,9 @@ class _Worker:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.reference.worker"],
+        # The worker watches for the runner's death by its pid (see worker.watch_parent).
+        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.reference.worker",
+                                      str(self.pid)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         self.sources: set[str] = set()
@@ -64,8 +66,10 @@ class _Worker:
         return self.pid == os.getpid() and self.proc.poll() is None
 
     def kill(self) -> None:
-        kill_group(self.proc.pid)
+        if self.proc.returncode is None:  # once reaped, its pid may be another's
+            kill_group(self.proc.pid)
         self.proc.wait()
+        untrack(self.proc.pid)
 
     def message(self, job: Job) -> bytes:
         """The bytes that make the worker run `job` (with its loader source, if new to it)."""
@@ -115,17 +119,22 @@ _idle_lock = threading.Lock()
 
 
 def _acquire() -> _Worker:
-    """An idle worker, or a new one: a worker runs one caller's jobs at a time."""
+    """An idle worker, or a new one: a worker runs one caller's jobs at a time. It counts as
+    running (command.track) until released, so that a stopped run kills it."""
+    found = None
     with _idle_lock:
-        while _idle:
-            found = _idle.pop()
-            if found.usable():
-                return found
-    return _Worker()
+        while _idle and found is None:
+            candidate = _idle.pop()
+            if candidate.usable():
+                found = candidate
+    found = found or _Worker()
+    track(found.proc.pid)
+    return found
 
 
 def _release(runner: _Worker) -> None:
     """Keep a worker that finished all it was sent for the next caller."""
+    untrack(runner.proc.pid)
     if runner.usable():
         with _idle_lock:
             _idle.append(runner)
@@ -177,6 +186,8 @@ def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
                     exhausted = True
                     break
                 if not sent and (runner is None or not runner.usable()):
+                    if runner is not None:
+                        untrack(runner.proc.pid)
                     runner = _acquire()  # (with jobs sent, a dead worker is told by receive)
                 data = runner.message(job)
                 if sent and len(data) > AHEAD_BYTES:  # sent once the worker is free
@@ -190,13 +201,16 @@ def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
                 sent.append(job)
             if not sent:
                 return
-            job = sent.popleft()
+            # The job stays in `sent` until answered: stopped while it runs (Ctrl-C, close()),
+            # this kills its worker rather than hand a busy one back to the pool.
+            job = sent[0]
             reply = runner.receive(free_since + _wall_limit(job))
+            sent.popleft()
             if isinstance(reply, str):
-                yield _failure(reply, job, runner, time.monotonic() - free_since)
                 # Jobs sent to the killed worker go to a fresh one.
+                failed, runner = runner, None
                 source, sent = _chain(*sent, source), deque()
-                runner = None
+                yield _failure(reply, job, failed, time.monotonic() - free_since)
             else:
                 yield reply
             free_since = time.monotonic()

@@ -8,12 +8,17 @@ process and starts another. Messages are length-prefixed pickles on stdin and st
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import sys
+import threading
+import time
 from typing import IO, Any
 
 HEADER = struct.Struct(">I")
+#: Seconds between two looks at whether the runner is still this process's parent.
+WATCH_INTERVAL = 0.2
 
 
 def encode(message: Any) -> bytes:
@@ -71,8 +76,24 @@ def run(js_source: str, compiled: Any, text: str, timeout: float, memory: int, s
                              loader_bytecode=compiled.loader if compiled else None,
                              factories=(factory,) if factory else ())
 
+def watch_parent(parent: int) -> None:
+    """End this process as soon as `parent` (the runner) is no longer its parent: killed, even
+    with SIGKILL, the runner cannot end a worker stuck in native code, where no read of the
+    closed pipe ever happens. QuickJS releases the GIL while it runs, so this thread runs."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_INTERVAL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 if __name__ == "__main__":
     from conformance.reference import on_big_stack
+
+    if len(sys.argv) > 1:
+        watch_parent(int(sys.argv[1]))
 
     # The whole loop runs on the big-stack thread, so no program pays a hop to it.
     on_big_stack(lambda: serve(sys.stdin.buffer, sys.stdout.buffer))
