@@ -67,12 +67,44 @@ def run_case(case: Case, loader: Loader, spec: str, timeout: float = DEFAULT_TIM
         return _skipped(case, reason)
     key = new_key()
     program = prepare(case, timeout, key)
+    return judge(case, execute(loader, program), spec, key, features)
+
+
+#: Wall-clock seconds an in-process loader may take over a program beyond twice its time limit
+#: (the QuickJS workers' allowance too) before the run stops waiting for it.
+IN_PROCESS_MARGIN = 1.0
+
+
+def execute(loader: Loader, program: Program) -> Execution:
+    """loader.run(program); an adapter that raises gives a crashed Execution. A loader that runs
+    in this process (no waits_on_process) runs in a thread of its own, and one that does not
+    return in time (a sleep, a loop in Python) is a timeout: the thread cannot be killed, but
+    the run no longer waits for it."""
     started = time.perf_counter()
-    try:
-        execution = loader.run(program)
-    except Exception as exc:  # an adapter bug must not take the whole run down
-        execution = _adapter_raised(loader, exc, started)
-    return judge(case, execution, spec, key, features)
+    if getattr(loader, "waits_on_process", False):  # it enforces the time limit itself
+        try:
+            return loader.run(program)
+        except Exception as exc:  # an adapter bug must not take the whole run down
+            return _adapter_raised(loader, exc, started)
+    box: list[Execution] = []
+
+    def target() -> None:
+        try:
+            box.append(loader.run(program))
+        except Exception as exc:
+            box.append(_adapter_raised(loader, exc, started))
+
+    thread = threading.Thread(target=target, name=f"loader {program.name}", daemon=True)
+    thread.start()
+    limit = 2 * program.timeout + IN_PROCESS_MARGIN
+    thread.join(limit)
+    if box:
+        return box[0]
+    return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None,
+                     seconds=time.perf_counter() - started,
+                     diagnostic=f"{loader.name} did not return within {limit:g} s of wall clock "
+                                f"(twice the time limit, plus {IN_PROCESS_MARGIN:g} s); the run "
+                                "went on without it")
 
 
 class _Walk:

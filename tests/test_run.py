@@ -2,6 +2,7 @@
 exactly as run() would be, whatever the loader does."""
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from conformance.adapter import Declaration, Ending, Execution
 from conformance.caseload import discover, load_all
 from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader
+from conformance.results import read
 from conformance.run import AHEAD_PER_JOB, run_case, run_cases
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
@@ -146,3 +148,57 @@ def test_a_parallel_run_reads_only_a_few_cases_ahead():
     assert sum(cases.reads) <= 2 * AHEAD_PER_JOB + 1
     rest = list(verdicts)
     assert len(rest) == len(cases) - 1 and cases.reads == [1] * len(cases)
+
+
+def _sleepy_cases(root: Path) -> Path:
+    """Two cases, the first of which the sleepy loader sleeps through."""
+    for name, word in (("a/sleeps", "SLEEP"), ("b/answers", "")):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / f"{name}.yaml").write_text(
+            "title: A case the sleepy loader runs\nclauses: [modules.singleton]\nmodules:\n  program: |\n"
+            f"    // {word}\n    var t = require('conformanceHarness').start(require);\n"
+            "    t.clause('modules.singleton');\n    t.done();\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def sleepy():
+    from tests.fake_loaders import sleepy
+    sleepy.RELEASE.clear()
+    yield sleepy
+    sleepy.RELEASE.set()  # the thread the run gave up on ends now
+
+
+def test_an_in_process_loader_that_sleeps_times_out_and_the_run_goes_on(tmp_path, sleepy):
+    root = _sleepy_cases(tmp_path / "cases")
+    cases, errors = load_all(discover(root), root)
+    assert not errors
+    started = time.monotonic()
+    verdicts = list(run_cases(cases, sleepy.SleepyLoader(), SPEC, timeout=0.5))
+    assert time.monotonic() - started < sleepy.LIFETIME / 2
+    # the next case ran and was judged on what the loader printed (FEATURES alone)
+    assert [(v.case, v.outcome is Outcome.TIMEOUT) for v in verdicts] == [("a/sleeps", True),
+                                                                          ("b/answers", False)]
+    assert "did not return within 2 s of wall clock" in verdicts[0].message
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_command_line_gives_a_sleeping_in_process_loader_a_timeout(tmp_path, capsys, sleepy,
+                                                                       hostile, jobs):
+    from conformance.cli import main
+    root = _sleepy_cases(tmp_path / "cases")
+    out = tmp_path / "r.json"
+    started = time.monotonic()
+    code = main(["--cases", str(root), "--loader", "tests.fake_loaders.sleepy:SleepyLoader",
+                 "--timeout", "0.5", "-j", jobs, "--json", str(out)])
+    took = time.monotonic() - started
+    assert took < sleepy.LIFETIME / 2, "the run waited for the sleeping loader"
+    assert code == 1
+    verdicts = read(out).verdicts
+    # the next case ran and was judged on what the loader printed (FEATURES alone)
+    assert [(v.case, v.outcome is Outcome.TIMEOUT) for v in verdicts] == [("a/sleeps", True),
+                                                                          ("b/answers", False)]
+    hostile("Misbehaving loaders", f"an in-process Python loader (--loader module:Class) that "
+                                   f"sleeps through a case, --timeout 0.5, -j {jobs}",
+            f"timeout: {verdicts[0].message}; the next case ran (the loader runs in a thread "
+            "the run stops waiting for)")
