@@ -3,32 +3,120 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
 from conformance.caseload import CaseError, default_root, discover, find, load_all
 from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
-from conformance.keep import keep
-from conformance.loaders import LoaderError, from_options, known
+from conformance.keep import KeepError, keep
+from conformance.loaders import LoaderError, from_options, known, timeout_problem
 from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, caught, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render
-from conformance.results import Results, Tally, Writer, read, write
+from conformance.results import (OutputError, Results, ResultsError, Tally, Writer,
+                                 check_output, check_output_dir, read, write, write_atomically)
 from conformance.features import resolve as resolve_features
 from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import Progress, summary
+from conformance.text import one_line
 
 COMMANDS = ("run", "exec", "clauses", "mutants", "report")
 #: Cases every loader-testable clause must have at least.
 MIN_CASES = 3
+#: Lines of cases that could not be kept shown at the end of a run; the rest are counted.
+SHOWN_NOT_KEPT = 10
+
+
+class _Signals:
+    """SIGINT and SIGTERM while the command runs. The first stops the run (KeyboardInterrupt);
+    from then on, and while the final files are written, they are noted and deferred, so that a
+    second Ctrl-C never loses the JUnit XML or leaves temporary directories behind. Inside
+    `held()` (a line of the results file, a kept case) the first is deferred to its end."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.stopping = False
+        self.holding = 0
+        self.pending = False
+        self.deferred = 0
+        self._previous: dict[int, object] = {}
+
+    def install(self) -> None:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum, frame):
+        if self.stopping or self.holding:
+            self.pending = self.pending or not self.stopping
+            self.deferred += 1
+            if self.stopping and self.deferred == 1:
+                print("\nstill writing the results and removing temporary files; "
+                      "one moment", file=sys.stderr, flush=True)
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        self.holding += 1
+        try:
+            yield
+        finally:
+            self.holding -= 1
+        if not self.holding and self.pending and not self.stopping:
+            self.pending = False
+            self.stopping = True
+            raise KeyboardInterrupt
+
+    def finishing(self) -> None:
+        """From now on every signal is deferred: the run is writing what it has."""
+        self.stopping = True
+
+
+#: The signals of the command being run (main() installs them; a direct call gets its own).
+_SIGNALS = _Signals()
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    problem = timeout_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} cases at once runs nothing; give 1 or more")
+    return value
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +136,7 @@ def _add_loader_options(p: argparse.ArgumentParser) -> None:
                             "{root} is the module tree's directory, {main} the main module's "
                             "id, {main_file} its file; split with shell quoting, run without "
                             "a shell")
-    group.add_argument("--loader-file", type=Path, metavar="FILE",
+    group.add_argument("--loader-file", type=_path, metavar="FILE",
                        help="a loader file: name, command, env, sandbox, spec, timeout")
     group.add_argument("--loader-name", metavar="NAME",
                        help="the name results and expectations use for --loader-cmd")
@@ -75,25 +163,31 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose id contains TEXT")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR",
                    help="the case directory (default: the suite's own cases)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="time limit per case (default: what the loader declares, else "
                         f"{DEFAULT_TIMEOUT:g})")
-    p.add_argument("--json", type=Path, metavar="FILE",
+    p.add_argument("--json", type=_path, metavar="FILE",
                    help="write the results to FILE as JSON lines, one per case as it finishes")
-    p.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+    p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                    help="cases run at once (default: the number of cores); results and output "
                         "come in the same order as with -j 1")
-    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML to FILE")
+    p.add_argument("--junit", type=_path, metavar="FILE", help="write JUnit XML to FILE")
     p.add_argument("--expectations", type=Path, metavar="FILE",
                    help="known failures of this loader: exit 0 when every failure is recorded "
                         "with the same outcome; non-zero on a new or changed failure, an "
                         "unexpected pass, or an entry that names no case")
-    p.add_argument("--write-expectations", type=Path, metavar="FILE",
+    p.add_argument("--write-expectations", type=_path, metavar="FILE",
                    help="record this run's failures in FILE (reasons of unchanged entries "
-                        "are kept)")
-    p.add_argument("--keep-failed", type=Path, metavar="DIR",
+                        "are kept); a FILE that records another loader or spec version is "
+                        "refused before the run unless --force is given")
+    p.add_argument("--force", action="store_true",
+                   help="let --write-expectations replace a file recorded for another loader "
+                        "or spec version")
+    p.add_argument("--keep-failed", type=_path, metavar="DIR",
                    help="keep the module tree, rerun.sh and verdict of every case that did "
-                        "not pass under DIR/<case id>/")
+                        "not pass under DIR/<case id>/; only directories an earlier "
+                        "--keep-failed made are replaced, and case ids starting with '.' are "
+                        "not kept")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per case")
     p.add_argument("--version", action="version", version=f"commonjs-conformance {__version__}")
     return p
@@ -107,17 +201,57 @@ def _exec_parser() -> argparse.ArgumentParser:
     p.add_argument("root", type=Path, metavar="ROOT", help="the directory of modules")
     p.add_argument("main", metavar="MAIN", help="the id of the main module, e.g. program")
     _add_loader_options(p)
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help=f"time limit (default: what the loader declares, else {DEFAULT_TIMEOUT:g}"
                         "; CPU seconds on the reference loader)")
     return p
 
 
 def _timeout(args: argparse.Namespace, loader) -> float:
-    timeout = args.timeout or loader.declaration.timeout or DEFAULT_TIMEOUT
-    if timeout <= 0:
-        raise LoaderError("--timeout must be positive")
+    if args.timeout is not None:
+        return args.timeout
+    timeout = loader.declaration.timeout
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    problem = timeout_problem(timeout)  # an in-process loader declares what it likes
+    if problem:
+        raise LoaderError(f"the loader {loader.name!r} declares its time limit: {problem}")
     return timeout
+
+
+def _outputs(args: argparse.Namespace) -> list[str]:
+    """Problems with the run's output paths, found before anything runs: one path given to two
+    outputs (or an output over an input), a missing or unwritable directory."""
+    outputs = [(option, path) for option, path in (
+        ("--json", args.json), ("--junit", args.junit),
+        ("--write-expectations", args.write_expectations), ("--keep-failed", args.keep_failed))
+        if path is not None]
+    inputs = [(option, path) for option, path in (
+        ("--loader-file", args.loader_file), ("--expectations", args.expectations))
+        if path is not None]
+    problems = []
+    seen: dict[Path, str] = {}
+    for option, path in outputs + inputs:
+        where = Path(os.path.abspath(path))
+        try:
+            where = where.resolve()
+        except OSError:
+            pass
+        other = seen.get(where)
+        # Rewriting the expectations a run is checked against is allowed: read, then replaced.
+        if other and {other, option} != {"--expectations", "--write-expectations"}:
+            problems.append(f"{option} and {other} name the same file {path}: each would "
+                            "overwrite the other")
+        seen.setdefault(where, option)
+    for option, path in outputs:
+        try:
+            if option == "--keep-failed":
+                check_output_dir(path, option)
+            else:
+                check_output(path, option)
+        except OutputError as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _citing(root: Path, results: Results) -> dict[str, list[str]]:
@@ -153,10 +287,21 @@ def run_command(argv: Sequence[str]) -> int:
         print("runner.py: error: --write-expectations records the whole suite; drop -k",
               file=sys.stderr)
         return ExitCode.USAGE_ERROR
+    if args.force and not args.write_expectations:
+        print("runner.py: error: --force goes with --write-expectations", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    problems = _outputs(args)
+    if problems:
+        for problem in problems:
+            print(f"runner.py: error: {problem}", file=sys.stderr)
+        print("runner.py: nothing was run", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     try:
         known = expectations.load(args.expectations) if args.expectations else None
         previous = (expectations.load(args.write_expectations)
                     if args.write_expectations and args.write_expectations.exists() else None)
+        if previous is not None and not args.force:
+            expectations.check_replaceable(previous, loader.name, spec)
     except expectations.ExpectationsError as exc:
         print(exc, file=sys.stderr)
         return ExitCode.EXPECTATIONS_ERROR
@@ -173,13 +318,23 @@ def run_command(argv: Sequence[str]) -> int:
         return ExitCode.NO_CASES
 
     jobs = args.jobs or os.cpu_count() or 1
-    if jobs < 1:
-        print("runner.py: error: -j takes a positive number", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
-    features = resolve_features(loader, timeout)
+    signals = _SIGNALS
+    try:
+        features = resolve_features(loader, timeout)
+    except KeyboardInterrupt:
+        print("interrupted before any case ran", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     planned = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
                       False, tuple(suite.ids), features.states())
-    stream = Writer(args.json, planned) if args.json else None
+    try:
+        with signals.held():
+            stream = Writer(args.json, planned) if args.json else None
+    except OutputError as exc:
+        print(f"runner.py: error: {exc}; nothing was run", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except KeyboardInterrupt:
+        print("interrupted before any case ran", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     progress = Progress(sys.stdout, args.verbose)
     progress.header(loader.name, spec, len(suite), __version__)
     progress.features(features)
@@ -189,46 +344,80 @@ def run_command(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     complete = True
     changed = None
+    not_kept: list[str] = []
     try:
         for index, verdict in enumerate(run_cases(suite, loader, spec, timeout, progress, jobs,
                                                   features.known)):
             tally.add(verdict)
             if every is not None:
                 every.append(verdict)
-            if stream:
-                stream.add(verdict)
-            if args.keep_failed and not verdict.outcome.ok:
-                keep(suite[index], verdict, loader, args.keep_failed)
+            with signals.held():  # a line or a kept tree is written whole, or not at all
+                if stream:
+                    stream.add(verdict)
+                if args.keep_failed and not verdict.outcome.ok:
+                    try:
+                        keep(suite[index], verdict, loader, args.keep_failed)
+                    except KeepError as exc:
+                        not_kept.append(str(exc))
     except KeyboardInterrupt:
         complete = False
     except CaseError as exc:  # a case file changed since check() read it
         complete, changed = False, exc
+    signals.finishing()  # a Ctrl-C from here on waits until every file is written
+    return _finish(args, root, planned, stream, progress, every, tally, started, complete,
+                   changed, not_kept, known, previous, suite)
+
+
+def _finish(args, root, planned, stream, progress, every, tally, started, complete, changed,
+            not_kept, known, previous, suite) -> int:
+    """The end of a run: every output written (each that fails is one line, and the others are
+    still written), the summary, and the exit status."""
     progress.finish()
     results = dataclasses.replace(planned, verdicts=tuple(every or ()), tally=tally,
                                   complete=complete, seconds=time.perf_counter() - started)
+    lost: list[str] = []
     if stream:
         stream.close(results)
+        if stream.failure:
+            lost.append(stream.failure)
     if args.junit:
-        junit.write(results, args.junit)
+        try:
+            junit.write(results, args.junit)
+        except OutputError as exc:
+            lost.append(str(exc))
     summary(results, sys.stdout, _citing(root, results))
     if args.keep_failed and not results.ok:
         print(f"kept the cases that did not pass under {args.keep_failed}/<case id>/")
+    for line in not_kept[:SHOWN_NOT_KEPT]:
+        print(line, file=sys.stderr)
+    if len(not_kept) > SHOWN_NOT_KEPT:
+        print(f"... and {len(not_kept) - SHOWN_NOT_KEPT} more case(s) not kept", file=sys.stderr)
     if args.write_expectations:
         if complete:
-            expectations.write(args.write_expectations, expectations.dump(results, previous))
-            print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
-                  f"{args.write_expectations}")
+            try:
+                expectations.write(args.write_expectations,
+                                   expectations.dump(results, previous))
+                print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
+                      f"{args.write_expectations}")
+            except OutputError as exc:
+                lost.append(str(exc))
         else:
             print("the run was interrupted: expectations not written", file=sys.stderr)
+    for line in lost:
+        print(f"runner.py: {line}", file=sys.stderr)
     if changed:
         print(f"{changed}\nrunner.py: a case file changed while the suite ran and is now "
               f"malformed: {results.where_stopped()}", file=sys.stderr)
         return ExitCode.CASE_ERROR
     if not complete:
         print(f"interrupted: {results.where_stopped()}"
-              + (f"; {args.json} holds every case that finished" if args.json else ""),
+              + (f"; {args.json} holds every case that finished"
+                 if args.json and not (stream and stream.failure) else ""),
               file=sys.stderr)
         return ExitCode.INTERRUPTED
+    if lost:
+        return ExitCode.OUTPUT_ERROR
+    status = ExitCode.OK if results.ok else ExitCode.FAILED
     if known:
         suite_ids = find(root).ids if args.keyword else suite.ids
         try:
@@ -237,8 +426,13 @@ def run_command(argv: Sequence[str]) -> int:
             print(exc, file=sys.stderr)
             return ExitCode.EXPECTATIONS_ERROR
         print("\n".join(expectations.lines(comparison)))
-        return ExitCode.OK if comparison.ok else ExitCode.FAILED
-    return ExitCode.OK if results.ok else ExitCode.FAILED
+        status = ExitCode.OK if comparison.ok else ExitCode.FAILED
+    if results.nothing_tested:
+        print(f"nothing was tested: all {results.tally.done} case(s) were not applicable to "
+              f"{results.loader} (no case passed); exit {int(ExitCode.NOTHING_TESTED)}",
+              file=sys.stderr)
+        return ExitCode.NOTHING_TESTED
+    return status
 
 
 def exec_command(argv: Sequence[str]) -> int:
@@ -401,36 +595,46 @@ def report_command(argv: Sequence[str]) -> int:
             return ExitCode.EXPECTATIONS_ERROR
         reasons[(known_failures.loader, known_failures.spec)] = {
             case: entry.reason for case, entry in known_failures.entries.items()}
+    if args.output:
+        try:
+            check_output(args.output, "-o")
+        except OutputError as exc:
+            print(f"runner.py report: error: {exc}", file=sys.stderr)
+            return ExitCode.USAGE_ERROR
     runs = []
     for path in args.results:
         try:
             runs.append(read(path))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"runner.py report: {path}: not a results file ({exc})", file=sys.stderr)
+        except ResultsError as exc:  # one line: file, line, problem
+            print(f"runner.py report: {one_line(str(exc))}", file=sys.stderr)
             return ExitCode.USAGE_ERROR
     text = render(runs, args.command, reasons, benchmark)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:  # atomically: an interrupted report leaves the old file, never an empty one
+            write_atomically(args.output, text, "the report")
+        except OutputError as exc:
+            print(f"runner.py report: {exc}", file=sys.stderr)
+            return ExitCode.OUTPUT_ERROR
     else:
         sys.stdout.write(text)
     return ExitCode.OK
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `runner.py` and the `commonjs-conformance` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "run"
-    signal.signal(signal.SIGTERM, _interrupt)  # a killed run stops as cleanly as Ctrl-C
+    global _SIGNALS
+    _SIGNALS = _Signals()
+    _SIGNALS.install()  # a killed run (SIGTERM) stops as cleanly as Ctrl-C
     handler = {"run": run_command, "exec": exec_command, "clauses": clauses_command,
                "mutants": mutants_command, "report": report_command}[command]
     try:
         return int(handler(argv))
     except BrokenPipeError:  # output piped into `head` and the like
         return ExitCode.OK
+    finally:
+        _SIGNALS.restore()
 
 
 if __name__ == "__main__":

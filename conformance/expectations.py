@@ -13,7 +13,7 @@ import yaml
 from conformance import SPEC_VERSIONS
 from conformance.clauses import catalogue
 from conformance.outcomes import RECORDED, Outcome, Verdict
-from conformance.results import Results
+from conformance.results import Results, write_atomically
 from conformance.text import display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
 
@@ -259,6 +259,20 @@ def _space_entries(body: str) -> str:
     return spaced if yaml.safe_load(spaced) == yaml.safe_load(body) else body
 
 
+def check_replaceable(previous: Expectations, loader: str, spec: str) -> None:
+    """Raise ExpectationsError when previous records another loader or spec version than the
+    run about to replace it: its hand-written reasons would be lost (--force replaces it)."""
+    for field_, recorded, now, line in (
+            ("loader", repr(previous.loader), repr(loader), previous.loader_line),
+            ("spec", f"Modules/{previous.spec}", f"Modules/{spec}", previous.spec_line)):
+        if recorded != now:
+            raise ExpectationsError(
+                previous.path, line, field_,
+                f"the file records {field_} {recorded}, this run is {now}: --write-expectations "
+                "would replace its entries and their reasons; write to another file, or add "
+                "--force to replace it")
+
+
 def first_reason(verdict: Verdict, spec: str) -> str:
     """A new entry's reason until someone writes a better one: what happened, and the sentence
     of the spec each blamed clause rests on."""
@@ -278,9 +292,9 @@ def first_reason(verdict: Verdict, spec: str) -> str:
 def dump(results: Results, previous: Expectations | None = None) -> str:
     """The expectations file recording every case of results that did not pass (fail, error,
     timeout, warn), sorted by case id. A reason in previous is kept while its case ends the
-    same way (and the file is for the same loader); otherwise the verdict's message is."""
+    same way (and the file is for the same loader and spec); otherwise the verdict's message is."""
     kept = previous.entries if previous is not None and previous.loader == results.loader \
-        else {}
+        and previous.spec == results.spec else {}
     failures: dict[str, dict[str, str]] = {}
     for v in sorted((v for v in results.verdicts if v.outcome in RECORDED),
                     key=lambda v: v.case):
@@ -307,8 +321,6 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
 
 
 def write(path: Path, text: str) -> None:
-    """Write an expectations file atomically (a reader never sees half a file)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    """Write an expectations file atomically (a reader never sees half a file); OutputError
+    when it cannot be written."""
+    write_atomically(Path(path), text, "the expectations")

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from conformance.outcomes import Outcome, Verdict
-from conformance.results import Results
+from conformance.results import Results, write_atomically
 
 SUITE = "commonjs-conformance"
 #: What XML 1.0 cannot carry at all, even as a character reference (control characters other
@@ -81,8 +81,6 @@ def render(results: Results) -> str:
 
 
 def write(results: Results, path: Path) -> None:
-    """Write the JUnit XML atomically (a reader never sees half a file)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(render(results).encode("utf-8"))
-    tmp.replace(path)
+    """Write the JUnit XML atomically (a reader never sees half a file); OutputError when it
+    cannot be written."""
+    write_atomically(Path(path), render(results), "JUnit XML")

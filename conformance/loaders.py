@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import math
 import os
 import shutil
 from importlib import metadata, resources
@@ -17,6 +19,10 @@ from conformance.yamlfile import YamlError, read_document
 #: The entry-point group through which an installed package registers a loader by name.
 ENTRY_POINTS = "commonjs_conformance.loaders"
 LOADER_FILE_KEYS = ("name", "command", "env", "sandbox", "spec", "timeout", "features", "install")
+#: The range of a time limit per case, in seconds. Below the floor no loader can start; past
+#: the ceiling (or at infinity, or NaN) a hung case would hold the run for good.
+MIN_TIMEOUT = 0.1
+MAX_TIMEOUT = 86400.0
 
 
 class LoaderError(Exception):
@@ -25,6 +31,18 @@ class LoaderError(Exception):
 
 class LoaderFileError(YamlError, LoaderError):
     """A loader file that cannot be used; one line naming the file, line and field."""
+
+
+def timeout_problem(value: object) -> str | None:
+    """Why value cannot be a time limit per case, or None when it can (a finite number of
+    seconds from MIN_TIMEOUT to MAX_TIMEOUT)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "a time limit is a number of seconds"
+    if not math.isfinite(value):
+        return f"a time limit must be finite, not {value}"
+    if not MIN_TIMEOUT <= value <= MAX_TIMEOUT:
+        return f"a time limit is from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds, not {value:g}"
+    return None
 
 
 def _reference(sandbox: bool) -> Callable[[], Loader]:
@@ -91,9 +109,8 @@ def from_file(path: Path) -> CommandLoader:
     if spec is not None and spec not in SPEC_VERSIONS:
         raise doc.error(["spec"], f"spec is one of {', '.join(SPEC_VERSIONS)} (quoted: '1.1')")
     timeout = data.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or timeout <= 0):
-        raise doc.error(["timeout"], "timeout is a positive number of seconds")
+    if timeout is not None and timeout_problem(timeout):
+        raise doc.error(["timeout"], str(timeout_problem(timeout)))
     features = data.get("features") or {}
     if not isinstance(features, dict) or not all(k in FEATURES and isinstance(v, bool)
                                                  for k, v in features.items()):
@@ -109,17 +126,34 @@ def from_file(path: Path) -> CommandLoader:
 
 
 def _instantiate(target: Any, what: str) -> Loader:
-    """A loader from a class, a factory function or a ready instance."""
-    if isinstance(target, type) or (callable(target) and not isinstance(target, Loader)):
-        try:
-            loader = target()
-        except Exception as exc:
-            raise LoaderError(f"{what} failed to start: {type(exc).__name__}: {exc}") from None
-    else:
-        loader = target
+    """A loader from a class that has run(), a factory function written in Python, or a ready
+    instance. Nothing else is called: `sys:exit` or `os:abort` names a callable, not a loader."""
+    if isinstance(target, Loader) and not isinstance(target, type):
+        return target
+    if not (inspect.isclass(target) and callable(getattr(target, "run", None))
+            or inspect.isfunction(target)):
+        raise LoaderError(f"{what} is {_kind(target)}, not a loader class (with name, "
+                          "declaration and run()), a factory function or a loader")
+    try:
+        loader = target()
+    except Exception as exc:
+        raise LoaderError(f"{what} failed to start: {type(exc).__name__}: {exc}") from None
+    except SystemExit as exc:  # a factory that tries to end the run is refused, not obeyed
+        raise LoaderError(f"{what} called sys.exit({exc.code!r}) instead of returning a "
+                          "loader") from None
     if not isinstance(loader, Loader) or isinstance(loader, type):
         raise LoaderError(f"{what} gave {loader!r}, which has no name, declaration and run()")
     return loader
+
+
+def _kind(target: Any) -> str:
+    if inspect.isclass(target):
+        return f"the class {target.__qualname__}, which has no run()"
+    if inspect.isbuiltin(target):
+        return f"the built-in {getattr(target, '__name__', target)!r}"
+    if inspect.ismodule(target):
+        return f"the module {target.__name__}"
+    return f"a {type(target).__name__}"
 
 
 def _entry_point(name: str) -> metadata.EntryPoint | None:
@@ -185,16 +219,20 @@ def from_options(loader: str | None = None, loader_cmd: str | None = None,
                  loader_file: Path | None = None, loader_name: str | None = None,
                  sandbox: bool = False, env: list[str] | None = None) -> Loader:
     """The loader that command-line options choose (the CLI's and pytest's alike)."""
-    chosen = [o for o, v in (("--loader", loader), ("--loader-cmd", loader_cmd),
-                             ("--loader-file", loader_file)) if v]
+    given = (("--loader", loader), ("--loader-cmd", loader_cmd), ("--loader-file", loader_file),
+             ("--loader-name", loader_name))
+    for option, value in given:  # an empty value never falls back to the reference loader
+        if value is not None and not str(value).strip():
+            raise LoaderError(f"{option} is empty")
+    chosen = [o for o, v in given[:3] if v is not None]
     if len(chosen) > 1:
         raise LoaderError(f"choose one of {' and '.join(chosen)}")
-    if loader_cmd:
+    if loader_cmd is not None:
         return command_loader(loader_cmd, name=loader_name, sandbox=sandbox,
                               env=parse_env(env))
-    if loader_name or env:
+    if loader_name is not None or env:
         raise LoaderError("--loader-name and --env go with --loader-cmd")
-    if loader_file:
+    if loader_file is not None:
         if sandbox:
             raise LoaderError("a loader file says itself whether it is a sandbox (sandbox: true)")
         return from_file(loader_file)

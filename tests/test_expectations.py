@@ -335,18 +335,28 @@ AWKWARD = [
 ]
 
 
+def hand_written(reasons: dict[str, str], loader: str = "node") -> Expectations:
+    """An expectations file as a person edited it: reasons of any shape (a verdict's own
+    message is one line; a hand-written reason need not be)."""
+    return Expectations(Path("e.yaml"), loader, "1.1.1", {
+        case: Expectation(case, Outcome.FAIL, reason) for case, reason in reasons.items()})
+
+
 def test_awkward_reasons_survive_dump_and_load(tmp_path):
-    run = results(*(verdict(f"area/case-{i:02}", Outcome.FAIL, m) for i, m in enumerate(AWKWARD)),
-                  loader="loader: with 'quotes' # and more")
+    loader = "loader: with 'quotes' # and more"
+    run = results(*(verdict(f"area/case-{i:02}", Outcome.FAIL, "") for i in range(len(AWKWARD))),
+                  loader=loader)
+    previous = hand_written({f"area/case-{i:02}": m for i, m in enumerate(AWKWARD)}, loader)
     path = tmp_path / "awkward.yaml"
-    write(path, dump(run))
+    write(path, dump(run, previous))
     e = load(path)
     assert e.loader == "loader: with 'quotes' # and more"
     assert [e.entries[f"area/case-{i:02}"].reason for i in range(len(AWKWARD))] == AWKWARD
 
 
 def test_multi_line_reasons_are_written_as_blocks():
-    text = dump(results(verdict("a/b", Outcome.FAIL, "first line\nsecond line")))
+    text = dump(results(verdict("a/b", Outcome.FAIL)),
+                hand_written({"a/b": "first line\nsecond line"}))
     assert "reason: |-\n      first line\n      second line\n" in text
 
 

@@ -34,7 +34,7 @@ def test_reference_names_and_sandbox_option():
         resolve("mutant:nope")
     with pytest.raises(LoaderError, match="ModuleNotFoundError"):
         resolve("no_such_package:Loader")
-    with pytest.raises(LoaderError, match="failed to start"):
+    with pytest.raises(LoaderError, match="the class Program, which has no run"):
         resolve("conformance.adapter:Program")
 
 
@@ -67,7 +67,9 @@ def test_loader_file_declares_everything(tmp_path):
     ("name: x\ncommand: ls\ncolour: red\n", 3, "colour", "unknown key"),
     ("name: x\ncommand: ls\nsandbox: maybe\n", 3, "sandbox", "true or false"),
     ("name: x\ncommand: ls\nspec: 1.1\n", 3, "spec", "quoted"),
-    ("name: x\ncommand: ls\ntimeout: -1\n", 3, "timeout", "positive"),
+    ("name: x\ncommand: ls\ntimeout: -1\n", 3, "timeout", "from 0.1 to 86400 seconds, not -1"),
+    ("name: x\ncommand: ls\ntimeout: .nan\n", 3, "timeout", "must be finite, not nan"),
+    ("name: x\ncommand: ls\ntimeout: .inf\n", 3, "timeout", "must be finite, not inf"),
     ("name: x\ncommand: ls\nenv: {A: 1}\n", 3, "env", "strings"),
     ("name: x\ncommand: ls\nfeatures: {require.nope: true}\n", 3, "features", "require.main"),
     ("name: x\ncommand: ls {nope}\n", 2, "command", "unknown placeholder"),
