@@ -11,7 +11,7 @@ from conformance import DEFAULT_SPEC, SPEC_VERSIONS
 from conformance.adapter import Loader
 from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, load
 from conformance.case import Case
-from conformance.loaders import LoaderError, from_options
+from conformance.loaders import LoaderError, from_options, timeout_problem
 from conformance.outcomes import Outcome, Verdict
 from conformance.run import DEFAULT_TIMEOUT, run_case
 
@@ -78,8 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_LOADER] = loader
     config.stash[_SPEC] = config.getoption("--spec") or loader.declaration.spec or DEFAULT_SPEC
-    config.stash[_TIMEOUT] = (config.getoption("--case-timeout") or loader.declaration.timeout
-                              or DEFAULT_TIMEOUT)
+    given = config.getoption("--case-timeout")
+    problem = timeout_problem(given) if given is not None else None
+    if problem:
+        raise pytest.UsageError(f"--case-timeout: {problem}")
+    config.stash[_TIMEOUT] = given or loader.declaration.timeout or DEFAULT_TIMEOUT
 
 
 class CaseFile(pytest.File):

@@ -70,3 +70,10 @@ def test_yaml_outside_the_cases_root_is_not_collected(pytester, suite):
     other.write_text("key: value\n")
     result = pytester.runpytest("--cases-root", str(suite), "elsewhere")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_a_case_timeout_that_cannot_work_is_a_usage_error(pytester, suite, value):
+    result = pytester.runpytest("--cases-root", str(suite), "cases", f"--case-timeout={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--case-timeout: a time limit*"])
