@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import errno
 import functools
 import os
 import re
@@ -12,6 +13,7 @@ import select
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -27,6 +29,8 @@ OUTPUT_LIMIT = 4 << 20
 DRAIN_SECONDS = 5.0
 #: A stdout that reached its end this many seconds before the loader did was closed early.
 CLOSED_EARLY = 0.2
+#: Seconds of writing a case's tree that its diagnostic mentions.
+WRITING_NOTED = 0.5
 #: The environment variable that marks every process of one loader run (see _kill_marked).
 RUN_MARK = "COMMONJS_CONFORMANCE_RUN"
 PLACEHOLDERS = ("root", "main", "main_file")
@@ -58,24 +62,73 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def write_tree(root: Path, modules: Mapping[str, str]) -> None:
-    """Write module id `a/b` as ROOT/a/b.js; an id that would leave ROOT is refused."""
-    base = root.resolve()
-    for module_id, source in modules.items():
+class TreeTimeout(Exception):
+    """Writing a case's module tree ran past the case's time limit."""
+
+    def __init__(self, written: int, total: int):
+        super().__init__(f"wrote {written} of {total} modules")
+        self.written, self.total = written, total
+
+
+#: The longest path the file system takes (Linux's PATH_MAX where it cannot say).
+try:
+    _PATH_MAX = os.pathconf("/", "PC_PATH_MAX")
+except (OSError, ValueError, AttributeError):
+    _PATH_MAX = 4096
+#: Modules written between two looks at the clock.
+_CLOCK_EVERY = 32
+
+
+def write_tree(root: Path, modules: Mapping[str, str], deadline: float | None = None) -> None:
+    """Write module id `a/b` as ROOT/a/b.js; an id that would leave ROOT is refused. With a
+    `deadline` (time.monotonic()), raise TreeTimeout once it has passed: a tree of 20,000
+    modules takes its time, and that time is the case's.
+
+    Ids are checked by their form (camelCase terms: no '.', '..', or absolute path), and each
+    directory and file is created afresh without following a link at its name, so nothing is
+    written outside ROOT; each directory is made once, whatever the number of modules in it.
+    """
+    made: set[str] = set()
+    for count, (module_id, source) in enumerate(modules.items()):
         if not _MODULE_ID.fullmatch(module_id):
             raise ValueError(f"module id {module_id!r} is not a top-level id of camelCase terms")
-        path = (base / (module_id + ".js")).resolve()
-        if base not in path.parents:
-            raise ValueError(f"module id {module_id!r} would be written outside {base}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
+        if deadline is not None and count % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+            raise TreeTimeout(count, len(modules))
+        path = os.path.join(root, module_id + ".js")
+        if len(os.fsencode(path)) >= _PATH_MAX:  # refused before a directory of it is made
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), path)
+        parent, _, name = module_id.rpartition("/")
+        if parent and parent not in made:
+            _make_directories(root, parent, made)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        with open(os.open(path, flags, 0o644), "wb") as out:
+            out.write(source.encode("utf-8", errors="surrogatepass"))
 
 
-def write_case_tree(base: Path, modules: Mapping[str, str]) -> Path:
+def _make_directories(root: Path, relative: str, made: set[str]) -> None:
+    """ROOT/relative and the directories above it, each a real directory (not a link)."""
+    terms = relative.split("/")
+    for depth in range(1, len(terms) + 1):
+        prefix = "/".join(terms[:depth])
+        if prefix in made:
+            continue
+        path = os.path.join(root, prefix)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                raise ValueError(f"module directory {prefix!r} exists and is not a directory "
+                                 f"(a link?) under {root}") from None
+        made.add(prefix)
+
+
+def write_case_tree(base: Path, modules: Mapping[str, str],
+                    deadline: float | None = None) -> Path:
     """Write the modules at BASE/root and return that root: the case's whole tree, nothing
     beside or above it, so that a kept copy of the tree reproduces the run."""
     root = base / "root"
-    write_tree(root, modules)
+    root.mkdir(exist_ok=True)
+    write_tree(root, modules, deadline)
     return root
 
 
@@ -248,9 +301,10 @@ def _wait(proc: subprocess.Popen, timeout: float) -> bool:
 
 
 def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: float,
-                output_limit: int = OUTPUT_LIMIT) -> Execution:
+                output_limit: int = OUTPUT_LIMIT, limit: float | None = None) -> Execution:
     """Run argv in its own process group; when it ends, times out or floods its output, kill
-    the group and every process that inherited this run's mark."""
+    the group and every process that inherited this run's mark. `limit`: the time limit a
+    timeout names, when `timeout` is what is left of it."""
     command = shlex.join(argv)
     token = secrets.token_hex(8)
     started = time.perf_counter()
@@ -299,7 +353,7 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         how = f"stopped at the output limit of {output_limit} bytes"
         ending, code = Ending.EXITED, None
     elif timed_out:
-        how = f"killed after {timeout:g} s"
+        how = f"killed after {timeout if limit is None else limit:g} s"
         ending, code = Ending.TIMED_OUT, None
     elif proc.returncode < 0:
         how = f"killed by {_signal_name(-proc.returncode)}"
@@ -355,12 +409,30 @@ class CommandLoader:
         return " ".join((["env"] + env if env else []) + [shlex.quote(a) for a in argv])
 
     def run(self, program: Program) -> Execution:
+        """Write the tree and run the command on it: both within the program's time limit."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + program.timeout
         base = Path(tempfile.mkdtemp(prefix="cjs-conformance-"))
         try:
-            root = write_case_tree(base, program.modules)
+            try:
+                root = write_case_tree(base, program.modules, deadline)
+            except TreeTimeout as exc:
+                return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None,
+                                 seconds=time.perf_counter() - started,
+                                 diagnostic=f"writing the module tree took longer than the time "
+                                            f"limit of {program.timeout:g} s ({exc}); the loader "
+                                            "was not started")
+            writing = time.perf_counter() - started
             argv, env = self.command_for(root, program.main)
             # Run where the suite was started, so that relative paths in the template work.
-            execution = run_command(argv, Path.cwd(), env, program.timeout)
+            execution = run_command(argv, Path.cwd(), env,
+                                    max(0.0, deadline - time.monotonic()),
+                                    limit=program.timeout)
+            if writing >= WRITING_NOTED:
+                execution = dataclasses.replace(
+                    execution, diagnostic=f"{execution.diagnostic}; writing the module tree "
+                                          f"took {writing:.1f} s of the time limit")
+            execution = dataclasses.replace(execution, seconds=time.perf_counter() - started)
         finally:
             if base.is_symlink():  # the loader swapped its directory for a link: not followed
                 base.unlink()

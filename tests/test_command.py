@@ -130,3 +130,32 @@ def test_the_temporary_directory_reads_as_root_placeholder():
                      "sys.stderr.write(sys.argv[1] + '/../x.js')").run(program())
     assert execution.stdout == "{root}/a.js file://{root}\n"
     assert execution.stderr == "{root}/../x.js"
+
+
+def test_writing_a_huge_tree_counts_inside_the_time_limit(tmp_path, hostile):
+    """20,000 modules, a few levels deep: the tree is written within the case's time limit or
+    not at all; the loader is not started once the limit has passed."""
+    started_file = tmp_path / "started"
+    loader = fake(f"open({str(started_file)!r}, 'w').close()")
+    modules = {"program": "print('hi')"}
+    modules.update({f"d{i % 100}/e{i % 7}/m{i}": "exports.x = 1;\n" for i in range(20_000)})
+    started = time.perf_counter()
+    execution = loader.run(program(modules, timeout=0.2))
+    took = time.perf_counter() - started
+    assert execution.ending is Ending.TIMED_OUT
+    assert execution.diagnostic.startswith("writing the module tree took longer than the time "
+                                           "limit of 0.2 s (wrote ")
+    assert not started_file.exists(), "the loader ran after the time limit had passed"
+    assert took < 60, "writing went on past the time limit"
+    hostile("Hostile case files", "a case of 20,000 modules run on a command loader with "
+                                  "--timeout 0.2",
+            "timeout: " + execution.diagnostic + "; the partial tree was removed")
+
+
+def test_the_time_spent_writing_the_tree_is_taken_from_the_loader(tmp_path):
+    modules = {"program": "print('hi')"}
+    modules.update({f"m{i}": "exports.x = 1;\n" for i in range(200)})
+    execution = fake("import time; time.sleep(60)").run(program(modules, timeout=1.0))
+    assert execution.ending is Ending.TIMED_OUT
+    assert "killed after 1 s;" in execution.diagnostic  # the limit, not what was left of it
+    assert execution.seconds < 30
