@@ -2,36 +2,66 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Mapping
 
 from conformance.adapter import Ending, Execution
 from conformance.case import Case
 from conformance.clauses import catalogue
-from conformance.harness import Section, Transcript, read
+from conformance.harness import BOM, Section, Transcript, read
 from conformance.outcomes import Outcome, Verdict
 
-#: How many of the last lines of stdout, and of stderr, a verdict keeps.
+#: How many of the last lines of stdout, and of stderr, a verdict keeps. (The Verdict itself
+#: bounds and escapes its message and details: see outcomes.Verdict.)
 TAIL = 10
 STDERR_TAIL = 20
-#: Characters of a verdict's message, and of each line of its details, that are kept.
-MESSAGE_LIMIT = 2000
-DETAIL_LIMIT = 500
 #: The clause a main module that runs twice breaks: a module's code runs once.
 SINGLETON = "modules.singleton"
 #: The clause that makes a nested id name a module: what a case with a nested main relies on.
 TERMS = "ids.terms"
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more)"
+def _lines(text: str) -> list[str]:
+    """The lines of a loader's output as it ends them, at line feeds only (a form feed or a
+    U+2028 is part of a line), without a carriage return before the line feed or a byte-order
+    mark at their start."""
+    if not text:
+        return []
+    return [line.removesuffix("\r").lstrip(BOM) for line in text.removesuffix("\n").split("\n")]
+
+
+def _tail(text: str, count: int) -> list[str]:
+    """The last `count` lines of text (see _lines), without splitting all of it."""
+    return _lines("\n".join(text.removesuffix("\n").rsplit("\n", count)[-count:]))
 
 
 def _first_line(text: str) -> str:
-    for line in text.splitlines():
+    for line in _lines(text):
         if line.strip():
             return line.strip()
     return ""
+
+
+_FIELDS = (("stdout", str), ("stderr", str), ("diagnostic", str), ("ending", Ending),
+           ("truncated", bool), ("stdout_closed", bool))
+
+
+def malformed(execution: object) -> str | None:
+    """What is wrong with what a loader's adapter handed back as an Execution, or None: the
+    judge reads nothing of a report it has not checked."""
+    if not isinstance(execution, Execution):
+        return f"it handed back {type(execution).__name__}, not an Execution"
+    for name, kind in _FIELDS:
+        if not isinstance(getattr(execution, name), kind):
+            return f"its {name} is {type(getattr(execution, name)).__name__}, not {kind.__name__}"
+    code, seconds = execution.exit_code, execution.seconds
+    if code is not None and (isinstance(code, bool) or not isinstance(code, int)):
+        return f"its exit_code is {type(code).__name__}, not int or None"
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or \
+            not math.isfinite(seconds):
+        return "its seconds are not a finite number"
+    return None
 
 
 _ERROR_START = re.compile(r"\s*(?:Uncaught\s+)?(?:[A-Z]\w*)?(?:Error|Exception)\b")
@@ -43,7 +73,7 @@ _ERROR_WORD = re.compile(r"(?i)\berror\b\s*[:\]]")
 def error_line(stderr: str) -> str:
     """The line of an uncaught error's report that states the error itself ('Error: Cannot
     find module ...'), rather than the file name or source line engines print before it."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    lines = [line.strip() for line in _lines(stderr) if line.strip()]
     for pattern in (_ERROR_START, _ERROR_INSIDE, _ERROR_WORD):
         for line in lines:
             if pattern.match(line) if pattern is _ERROR_START else pattern.search(line):
@@ -84,21 +114,30 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
     match (PASS lines printed by something other than this run's harness) is an error.
     `features` are what the run knows of the loader's optional features (declared or probed);
     a feature it does not know is taken from the program's FEATURES line.
+
+    The program's FEATURES and SKIP lines count only from a run that reached done() (with a
+    matching check, where there is a key) and broke no rule of the protocol: a loader that
+    prints 'SKIP' and runs nothing is not skipped, and a second FEATURES line never turns
+    failures into skips (it is the main module running twice, or a protocol violation).
     """
+    problem = malformed(execution)
+    if problem:
+        return Verdict(case.id, case.clauses, Outcome.ERROR, "the loader crashed: its adapter "
+                       f"handed back a malformed result ({problem})", 0.0, (), "loader-crashed")
     transcript = read(execution.stdout)
     started = transcript.features_lines > 0 or bool(transcript.assertions)
+    confirmed = transcript.done is not None and not transcript.problems and \
+        (key is None or transcript.checks_out(key))
 
     def verdict(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = (),
                 blame: tuple[str, ...] = ()) -> Verdict:
         extra: tuple[str, ...] = ()
         if outcome not in (Outcome.PASS, Outcome.SKIP):
-            extra = tuple(f"stdout: {line}" for line in execution.stdout.splitlines()[-TAIL:])
-            extra += tuple(f"stderr: {line}"
-                           for line in execution.stderr.splitlines()[-STDERR_TAIL:])
+            extra = tuple(f"stdout: {line}" for line in _tail(execution.stdout, TAIL))
+            extra += tuple(f"stderr: {line}" for line in _tail(execution.stderr, STDERR_TAIL))
             extra += tuple(line for line in (execution.diagnostic,) if line)
-        return Verdict(case.id, case.clauses, outcome, _clip(message, MESSAGE_LIMIT),
-                       execution.seconds, tuple(_clip(d, DETAIL_LIMIT) for d in details + extra),
-                       kind, blame)
+        return Verdict(case.id, case.clauses, outcome, message, execution.seconds,
+                       details + extra, kind, blame)
 
     def breach(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = ()):
         """A verdict for a program that ended badly, held against the part it ended in: a
@@ -155,8 +194,8 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                        "and again by its id?)", blame=(SINGLETON,))
 
     known = features or {}
-    lacking = sorted(f for f in case.needs
-                     if known.get(f, transcript.features.get(f)) is False)
+    reported = transcript.features if confirmed else {}
+    lacking = sorted(f for f in case.needs if known.get(f, reported.get(f)) is False)
     if lacking:
         return verdict(Outcome.SKIP, "not-applicable",
                        "not applicable: the loader has no " + ", ".join(lacking))
@@ -194,22 +233,25 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                                f"the harness's start()): {error}")
         return breach(Outcome.FAIL, "uncaught-error", f"uncaught error after "
                       f"{len(transcript.assertions)} assertion(s): {error}")
-    if transcript.inapplicable is not None:
+    if confirmed and transcript.inapplicable is not None:
         return verdict(Outcome.SKIP, "not-applicable", f"not applicable: {transcript.inapplicable}")
     unknown = [f for f in case.needs if f not in known]
     if unknown and not transcript.features and transcript.from_harness:
         return verdict(Outcome.ERROR, "protocol-violation", "the case needs optional features "
                        "but its program never called start(require) to report them")
     if transcript.done is None:
+        unheeded = "; its SKIP line counts only from a program that reaches done()" \
+            if transcript.inapplicable is not None else ""
         if execution.stdout_closed:
             return breach(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
-                          f"the end marker, after {len(transcript.assertions)} assertion(s)")
+                          f"the end marker, after {len(transcript.assertions)} assertion(s)"
+                          + unheeded)
         if not transcript.from_harness:
             return not_started("the loader exited normally but printed nothing of the harness "
                                "(no FEATURES, PASS, FAIL or DONE line): the program never "
                                "started", "no-harness-output")
         return breach(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
-                      f"{len(transcript.assertions)} assertion(s)")
+                      f"{len(transcript.assertions)} assertion(s){unheeded}")
     if not transcript.assertions:
         return breach(Outcome.FAIL, "no-assertions", "no assertion ran")
     return verdict(Outcome.PASS, "", f"{len(transcript.assertions)} assertion(s) held")

@@ -6,6 +6,14 @@ import enum
 from dataclasses import dataclass
 from typing import Iterable
 
+from conformance.text import safe_line
+
+#: Characters of a verdict's message, and of each line of its details, that are kept (before
+#: escaping), and how many lines of details.
+MESSAGE_LIMIT = 2000
+DETAIL_LIMIT = 500
+MAX_DETAILS = 60
+
 
 class Outcome(enum.Enum):
     """How a case ended against a loader."""
@@ -55,6 +63,36 @@ class Verdict:
     #: failed or whose part of the program was running; for a blocked case, the precondition.
     #: Empty for a pass, a skip, and failures no clause explains (the loader crashed).
     blame: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Every string made safe where a verdict is made, so that no writer downstream (the
+        terminal, results, JUnit, kept trees, expectations, reports) meets text it cannot
+        encode or that breaks its lines (see text.safe_line); the message and each detail
+        bounded, and the number of details too."""
+        details = tuple(self.details)
+        if len(details) > MAX_DETAILS:
+            details = details[:MAX_DETAILS - 1] + (
+                f"... and {len(details) - MAX_DETAILS + 1} more lines",)
+        fields = {"case": safe_line(str(self.case)),
+                  "clauses": tuple(safe_line(str(c)) for c in self.clauses),
+                  "message": _bounded(self.message, MESSAGE_LIMIT),
+                  "details": tuple(_bounded(d, DETAIL_LIMIT) for d in details),
+                  "kind": safe_line(str(self.kind)),
+                  "blame": tuple(safe_line(str(c)) for c in self.blame)}
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+
+def _bounded(text: object, limit: int) -> str:
+    """`text` on one line (see text.safe_line), in at most `limit` characters: a longer one is
+    cut and says how long it was. Bounding its own result changes nothing, so a verdict read
+    back from a results file equals the one written."""
+    text = str(text)
+    head = safe_line(text[:limit])
+    if len(text) <= limit and len(head) <= limit:
+        return head
+    note = f"... ({len(text)} characters in all)"
+    return head[:max(limit - len(note), 0)] + note
 
 
 def caught(verdict: Verdict, clause: str) -> bool:

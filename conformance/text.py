@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+#: What ends a line somewhere (str.splitlines, Unicode, YAML, JavaScript) and lone surrogates,
+#: which no UTF encoding can write.
+_UNSAFE = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029\ud800-\udfff]")
+
+
+def safe_line(text: str) -> str:
+    """Text every writer can take as one line: line breaks of every kind and lone surrogates
+    escaped (as \\n, \\u2028, \\ud800); other characters are left to each writer."""
+    return _UNSAFE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def one_line(text: str) -> str:
-    """Control characters escaped (as \\n, \\x1b), so that text from a file or a loader stays
-    on one line and cannot redraw a terminal."""
+    """Characters that are not printable escaped (as \\n, \\x1b, \\u2028, a lone surrogate as
+    \\ud800), so that text from a file or a loader stays on one line, cannot redraw a terminal
+    and can be encoded as UTF-8."""
+    if text.isprintable():  # most text: no copy
+        return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 

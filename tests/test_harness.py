@@ -4,6 +4,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +113,30 @@ def test_entries_for_derives_from_listed_entries_and_from_the_uri():
     assert entries_for([], "memory:///modules/program.js", "program") == ["memory:///modules/extra"]
     assert entries_for([], None, "program") == []
     assert entries_for(None, "x:program.js", "a/b/c") == []  # too shallow to strip the id
+
+
+def test_the_done_check_covers_features_skip_and_feature_lines():
+    """What the helper adds to its trail, the reader adds for the same lines: a run of the
+    helper on QuickJS checks out, and one line more or less does not."""
+    from conformance.harness import new_key
+    from conformance.reference import exec_tree
+
+    key = new_key()
+    program = ("var t = require('conformanceHarness').start(require);\n"
+               "t.clause('require.function');\nt.ok(true, 'x \\u2028 \\ud83d\\ude00');\n"
+               "t.feature('require.main', true);\nt.feature('module.uri', false);\n"
+               "t.notApplicable('why');\nt.given('modules.singleton');\nt.fail('y');\n"
+               "t.done();\n")
+    with tempfile.TemporaryDirectory() as root:
+        (Path(root) / "program.js").write_text(program, encoding="utf-8")
+        (Path(root) / f"{HARNESS_ID}.js").write_text(source(key), encoding="utf-8")
+        stdout = exec_tree(root, "program").stdout
+    t = read(stdout)
+    assert t.checks_out(key) and t.done == 2 and t.inapplicable == "why", stdout
+    assert t.trail == ("[Fppp][Crequire.function]P[frequire.main=p][fmodule.uri=a][S]"
+                       "[Gmodules.singleton]F")
+    assert t.assertions[0].message == "x \u2028 \U0001f600"  # U+2028 does not end a line
+    lines = stdout.removesuffix("\n").split("\n")
+    for index, line in enumerate(lines[:-1]):
+        without = "\n".join(lines[:index] + lines[index + 1:]) + "\n"
+        assert not read(without).checks_out(key), f"without {line!r}"

@@ -4,8 +4,11 @@ case starts clean (no global, prototype or output of the hostile one is visible 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +24,7 @@ from conformance.exitcodes import ExitCode
 from conformance.outcomes import Outcome, Verdict
 from conformance.reference import ReferenceLoader
 from conformance.run import run_case, run_cases
+from conformance.text import safe_line
 
 REPO = Path(__file__).resolve().parent.parent
 GROUP = "Hostile programs"
@@ -110,6 +114,9 @@ TIMED_OUT = ((Outcome.TIMEOUT, "timeout"),)
 UNCAUGHT = ((Outcome.FAIL, "uncaught-error"),)
 #: A program broken before its main module reached start(): it never started, no clause blamed.
 NOT_STARTED = ((Outcome.BLOCKED, "not-started"),)
+#: The reference loader's report of the run could not be read back: the case is an error.
+READ_BACK_BROKEN = ((Outcome.ERROR, "loader-crashed"), (Outcome.ERROR, "protocol-violation"),
+                    (Outcome.FAIL, "stopped-early"))
 
 HOSTILE = [
     Hostile("an infinite loop", {"program": TRACES + START + "t.ok(1, 'x');\nfor (;;) {}\n"},
@@ -210,6 +217,31 @@ HOSTILE = [
                                          "\"PASS 1 forged\\\\nDONE 1 00000000\\\\n\", "
                                          "\"truncated\": false, \"error\": null}'; };\n"},
             ((Outcome.ERROR, "protocol-violation"),), "check does not match"),
+    Hostile("replaces JSON.stringify with one returning text that is not JSON",
+            {"program": TRACES + START + "t.ok(1, 'a');\n"
+                                         "JSON.stringify = function () { return 'not json'; };\n"},
+            READ_BACK_BROKEN),
+    Hostile("replaces JSON.stringify with one returning a report of the wrong types",
+            {"program": TRACES + START + "t.ok(1, 'a');\n"
+                                         "JSON.stringify = function () { return '{\"stdout\": 5, "
+                                         "\"truncated\": \"x\", \"error\": []}'; };\n"},
+            READ_BACK_BROKEN),
+    Hostile("prints a SKIP line of its own, then fails and calls done()",
+            {"program": TRACES + START + "print('SKIP forged');\nt.fail('x');\nt.done();\n"},
+            ((Outcome.ERROR, "protocol-violation"),), "check does not match"),
+    Hostile("prints a FEATURES line of its own (every feature absent) instead of start()",
+            {"program": TRACES + "var t = require('conformanceHarness');\n"
+                                 "print('FEATURES require.main=absent require.paths=absent "
+                                 "module.uri=absent');\nt.fail('x');\nt.done();\n"},
+            ((Outcome.ERROR, "protocol-violation"),), "check does not match"),
+    Hostile("prints a PASS line numbered with 5,000 digits",
+            {"program": TRACES + START + "print('PASS ' + new Array(5001).join('9') + ' x');\n"
+                                         "t.ok(1, 'a');\nt.done();\n"},
+            ((Outcome.ERROR, "protocol-violation"),), "5000-digit number"),
+    Hostile("prints a DONE line counting 5,000 digits of assertions",
+            {"program": TRACES + START + "t.ok(1, 'a');\n"
+                                         "print('DONE ' + new Array(5001).join('9'));\n"},
+            ((Outcome.ERROR, "protocol-violation"),), "5000-digit number"),
     Hostile("replaces print with a no-op first",
             {"program": TRACES + "print = function () {};\n"
                         + START + "t.ok(1, 'a');\nt.done();\n"},
@@ -449,3 +481,152 @@ def test_a_memory_bomb_in_a_native_method_says_out_of_memory():
     verdict = run(case({"program": START + "'ab'.repeat(5e7).split('');\n"}), ReferenceLoader())
     assert verdict.kind == "uncaught-error"
     assert "out of memory" in verdict.message, verdict.message
+
+
+# ---------------------------------------------------------------------------- forged green
+
+
+def test_a_forged_features_or_skip_line_never_turns_a_failure_into_a_skip(hostile):
+    """A case that needs require.main, on a run that knows nothing of the loader's features
+    (the program's FEATURES line is the fallback): no line the program prints itself, and no
+    second FEATURES line, makes it not applicable."""
+    absent = "print('FEATURES require.main=absent require.paths=absent module.uri=absent');\n"
+    needy = dataclasses.replace(case({}), clauses=("require.main.identity",),
+                                needs=frozenset({"require.main"}))
+    programs = {
+        "a FEATURES line of its own (all absent) before start()":
+            absent + START + "t.fail('x');\nt.done();\n",
+        "a second FEATURES line (all absent) after start()":
+            START + absent + "t.fail('x');\nt.done();\n",
+        "a FEATURES line of its own (all absent), then throws before done()":
+            absent + START + "t.fail('x');\nthrow new Error('stop');\n",
+        "a SKIP line of its own, then done()":
+            START + "print('SKIP not for me');\nt.fail('x');\nt.done();\n",
+    }
+    for what, program in programs.items():
+        verdict = run_case(dataclasses.replace(needy, modules={"program": program}),
+                           ReferenceLoader(), SPEC, 5.0)
+        assert verdict.outcome not in (Outcome.SKIP, Outcome.PASS), (what, verdict)
+        assert not verdict.outcome.ok
+        hostile(GROUP, f"a case needing require.main whose program prints {what}",
+                describe(verdict))
+    honest = run_case(dataclasses.replace(needy, modules={
+        "program": START + "t.notApplicable('no main here');\nt.done();\n"}),
+        ReferenceLoader(), SPEC, 5.0)
+    assert (honest.outcome, honest.message) == (Outcome.SKIP, "not applicable: no main here")
+
+
+LOADER_PRINTS = [
+    ("echo SKIP x", "`echo SKIP x` as the loader command"),
+    (f"{shlex.quote(sys.executable)} -c \"print('FEATURES require.main=absent "
+     "require.paths=absent module.uri=absent'); print('SKIP x'); print('DONE 0 0badc0de')\"",
+     "a loader command printing FEATURES (all absent), SKIP and DONE 0 with a made-up check"),
+]
+
+
+@pytest.mark.parametrize("command, what", LOADER_PRINTS, ids=["echo-skip", "forged-done"])
+def test_a_loader_that_runs_nothing_is_not_green(tmp_path, hostile, command, what):
+    proc = subprocess.run([sys.executable, str(REPO / "runner.py"), "--loader-cmd", command,
+                           "-k", "require/", "-j", "2"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    closing = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == ExitCode.FAILED, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert closing.split(": ", 1)[1].startswith("0 passed, ") and "skipped" not in closing
+    hostile("Misbehaving loaders", what,
+            f"exit 1, no case skipped: `{closing.split(': ', 1)[1].split(' in ')[0]}`")
+
+
+def test_a_byte_order_mark_before_a_loaders_output_is_not_part_of_it(tmp_path, hostile):
+    """Node's mini-loader with a UTF-8 byte-order mark written before its stdout and its stderr:
+    the same verdicts as without it."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    mini = REPO / "examples" / "mini-loader.js"
+    command = (f"sh -c 'printf \"\\357\\273\\277\"; printf \"\\357\\273\\277\" >&2; "
+               f"exec {shlex.quote(node)} {shlex.quote(str(mini))} \"$0\" \"$1\"' {{root}} {{main}}")
+
+    def outcomes(template: str) -> dict:
+        out = tmp_path / f"{len(list(tmp_path.iterdir()))}.json"
+        proc = subprocess.run([sys.executable, str(REPO / "runner.py"), "--loader-cmd", template,
+                               "--loader-name", "mini", "-k", "require/", "--json", str(out)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        records = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+        return {r["id"]: (r["outcome"], r["kind"]) for r in records if "id" in r}
+
+    plain = outcomes(f"{shlex.quote(node)} {shlex.quote(str(mini))} {{root}} {{main}}")
+    marked = outcomes(command)
+    assert marked == plain and set(plain.values()) == {("pass", "")}
+    hostile("Misbehaving loaders", "a byte-order mark before the loader's stdout and stderr "
+            "(Node's mini-loader behind `printf '\\357\\273\\277'`)",
+            f"the same verdicts as without it ({len(marked)} cases, all pass)")
+
+
+# ---------------------------------------------------------------------------- strings out
+
+
+#: JavaScript string text: lone surrogates, every kind of line break, and control characters.
+LONE = ("lone \\ud800 high, form\\ffeed, ls\\u2028ps\\u2029nel\\x85vt\\x0bfs\\x1ccr\\rlf\\n"
+        "esc\\x1b[31mred nul\\x00 del\\x7f end")
+
+
+def test_a_message_no_writer_can_take_is_made_safe_once(tmp_path, hostile):
+    """Lone surrogates, form feeds, line and paragraph separators and a 100,000-character
+    error, through `python runner.py` on the reference loader: results, JUnit, the kept tree,
+    the expectations file and REPORT.md are written, the next run accepts the expectations,
+    and every message stays on one line within its bound."""
+    cases_dir = tmp_path / "cases"
+    (cases_dir / "x").mkdir(parents=True)
+    program = (START + f"t.ok(false, '{LONE}');\n"
+               f"throw new Error('{LONE}' + new Array(100000).join('y'));\n")
+    (cases_dir / "x" / "lone.yaml").write_text(yaml.safe_dump({
+        "title": "Lone surrogates and line separators in messages",
+        "clauses": ["require.function"], "modules": {"program": program}}), encoding="utf-8")
+    runner = [sys.executable, str(REPO / "runner.py"), "--cases", str(cases_dir), "-j", "1"]
+
+    def run_(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run(runner + list(args), cwd=tmp_path, capture_output=True,
+                              timeout=300)
+        assert b"Traceback" not in proc.stdout + proc.stderr, proc.stderr.decode()[-3000:]
+        return proc
+
+    first = run_("--keep-failed", "kept", "--json", "r.json", "--junit", "j.xml",
+                 "--write-expectations", "e.yaml")
+    assert first.returncode == ExitCode.FAILED
+    report = subprocess.run([sys.executable, str(REPO / "runner.py"), "report", "r.json",
+                             "-o", "REPORT.md"], cwd=tmp_path, capture_output=True, timeout=300)
+    assert report.returncode == 0, report.stderr.decode()[-3000:]
+    for name in ("r.json", "j.xml", "e.yaml", "REPORT.md", "kept/x/lone/verdict.txt"):
+        (tmp_path / name).read_bytes().decode("utf-8")  # strict: no surrogate made it out
+    record = next(json.loads(line) for line in (tmp_path / "r.json").read_text().splitlines()
+                  if '"id"' in line)
+    message = record["message"]
+    assert safe_line(message) == message and "\\ud800" in message and "\\u2028" in message
+    assert len(message) < 3000
+    assert all(safe_line(d) == d and len(d) < 1000 for d in record["details"])
+    verdict = (tmp_path / "kept/x/lone/verdict.txt").read_text("utf-8").splitlines()
+    assert verdict[0] == f"fail: {message}"
+    second = run_("--expectations", "e.yaml")
+    assert second.returncode == ExitCode.OK, second.stdout.decode()[-3000:]
+    hostile(GROUP, "a failing assertion and an uncaught error (100,000 characters) with lone "
+            "surrogates, form feed, U+2028, U+2029, U+0085, vertical tab, CR, LF, ESC, NUL and "
+            "DEL, through "
+            "`--keep-failed`, `--json`, `--junit`, `--write-expectations` and `report`",
+            f"every file written as UTF-8, the message on one line: `{message[:90]}...`; the "
+            "next run accepts the expectations (exit 0)")
+
+
+def test_a_loader_name_with_escape_sequences_reaches_the_terminal_escaped(tmp_path, hostile):
+    name = "ev\x1b[31mil\x1b]0;title\x07\u2028\x9b2J"
+    proc = subprocess.run([sys.executable, str(REPO / "runner.py"), "--loader-cmd", "echo hi",
+                           "--loader-name", name, "-k", "require/singleton", "-v"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == ExitCode.FAILED, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert not any(c in out for c in "\x1b\x07\u2028\x9b"), repr(out[:500])
+    shown = "ev\\x1b[31mil\\x1b]0;title\\x07\\u2028\\x9b2J"
+    assert f"loader {shown}, Modules/1.1.1" in proc.stdout.splitlines()[0]
+    assert proc.stdout.splitlines()[-1].startswith(f"{shown}, Modules/1.1.1: ")
+    hostile("Misbehaving loaders", "`--loader-name` with terminal escape sequences (colour, "
+            "window title, CSI) and U+2028", f"shown escaped on one line: `{shown}`")

@@ -2,6 +2,7 @@
 
 
 import dataclasses
+import re
 
 import pytest
 
@@ -70,9 +71,13 @@ def test_protocol_breach_is_an_error_not_a_pass():
 
 def test_absent_needed_feature_is_not_applicable():
     case = make_case(("require.main.identity",), needs=("require.main",))
-    v = outcome("FEATURES require.main=absent require.paths=absent module.uri=absent\n"
-                "FAIL 1 main\n", case=case, exit_code=1)
+    absent = "FEATURES require.main=absent require.paths=absent module.uri=absent\n"
+    crashed = Execution(stdout=absent + "FAIL 1 main\n", exit_code=1)
+    v = judge(case, crashed, "1.1.1", features={"require.main": False})
     assert v.outcome is Outcome.SKIP and "require.main" in v.message
+    # Known to the run only from the program's own line: honoured from a run that reached done().
+    assert outcome(absent + "FAIL 1 main\nDONE 1\n", case=case).outcome is Outcome.SKIP
+    assert judge(case, crashed, "1.1.1").outcome is Outcome.FAIL
 
 
 def test_present_needed_feature_is_judged():
@@ -204,3 +209,107 @@ def test_the_error_line_is_the_error_not_the_first_line():
     assert error_line("just some words\n") == "just some words"
     esbuild = "{root}/app/main.js:8:3:\n\u2718 [ERROR] Could not resolve 'nothing'\n"
     assert error_line(esbuild) == "\u2718 [ERROR] Could not resolve 'nothing'"
+
+
+# ---------------------------------------------------------------- lines a run must confirm
+
+
+def _checked(key, lines, trail):
+    """The lines, then a DONE line with the check the harness computes over `trail`."""
+    from conformance.harness import check
+    count = len(re.sub(r"\[[^]]*\]", "", trail))  # one P or F per assertion
+    return "".join(line + "\n" for line in lines) + f"DONE {count} {check(key, trail)}\n"
+
+
+def test_a_skip_line_counts_only_from_a_run_that_reached_done_with_its_check():
+    # `echo SKIP x` as the loader: nothing ran, so nothing is skipped.
+    v = outcome("SKIP x\n")
+    assert (v.outcome, v.kind) == (Outcome.FAIL, "stopped-early")
+    assert "SKIP line counts only" in v.message
+    assert outcome("FEATURES \nSKIP x\n", stdout_closed=True).kind == "stdout-closed"
+    features = "FEATURES require.main=present require.paths=present module.uri=present"
+    # The harness's notApplicable() puts [S] into the check: a SKIP line it did not print breaks it.
+    honest = _checked("k", [features, "SKIP no directory"], "[Fppp][S]")
+    assert judge(make_case(), Execution(stdout=honest), "1.1.1", "k").outcome is Outcome.SKIP
+    forged = _checked("k", [features, "SKIP forged", "FAIL 1 x"], "[Fppp]F")
+    v = judge(make_case(), Execution(stdout=forged), "1.1.1", "k")
+    assert (v.outcome, v.kind) == (Outcome.ERROR, "protocol-violation")
+    late = "FEATURES \nFAIL 1 x\nDONE 1\nSKIP too late\n"
+    assert outcome(late).kind == "protocol-violation"
+
+
+def test_a_features_line_counts_only_from_a_run_that_reached_done_with_its_check():
+    case = make_case(("require.main.identity",), needs=("require.main",))
+    absent = "FEATURES require.main=absent require.paths=absent module.uri=absent"
+    honest = _checked("k", [absent, "FAIL 1 x"], "[Faaa]F")
+    assert judge(case, Execution(stdout=honest), "1.1.1", "k").outcome is Outcome.SKIP
+    # The states are in the check: a FEATURES line that says other than start() reported is caught.
+    forged = _checked("k", [absent, "FAIL 1 x"], "[Fppp]F")
+    v = judge(case, Execution(stdout=forged), "1.1.1", "k")
+    assert (v.outcome, v.kind) == (Outcome.ERROR, "protocol-violation")
+    # A run's features, declared or probed, win over the program's line.
+    v = judge(case, Execution(stdout=honest), "1.1.1", "k", {"require.main": True})
+    assert v.outcome is Outcome.FAIL
+
+
+def test_a_second_features_line_is_never_a_way_to_skip():
+    case = make_case(("require.main.identity",), needs=("require.main",))
+    present = "FEATURES require.main=present require.paths=present module.uri=present"
+    absent = "FEATURES require.main=absent require.paths=absent module.uri=absent"
+    # Consistent numbering: the main module ran twice (modules.singleton).
+    twice = _checked("k", [present, "FAIL 1 x", absent, "FAIL 2 y"], "[Fppp]F[Faaa]F")
+    v = judge(case, Execution(stdout=twice), "1.1.1", "k")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.FAIL, "ran-twice", ("modules.singleton",))
+    # Numbering restarted: output replayed or forged.
+    replayed = _checked("k", [present, "FAIL 1 x", absent, "FAIL 1 y"], "[Fppp]F[Faaa]F")
+    v = judge(case, Execution(stdout=replayed), "1.1.1", "k")
+    assert (v.outcome, v.kind) == (Outcome.ERROR, "protocol-violation")
+    # Without DONE, the first line is not honoured either.
+    assert outcome(absent + "\nFAIL 1 x\n", case=case, exit_code=1).outcome is Outcome.FAIL
+
+
+# ---------------------------------------------------------------- reports the judge reads
+
+
+@pytest.mark.parametrize("stdout", [
+    "PASS " + "9" * 5000 + " x\nDONE 1\n",
+    "FEATURES \nPASS 1 a\nDONE " + "9" * 5000 + "\n",
+    "FAIL " + "1" * 4301 + "\n",
+], ids=["pass", "done", "fail"])
+def test_numbers_of_thousands_of_digits_are_a_protocol_violation(stdout):
+    v = outcome(stdout)
+    assert (v.outcome, v.kind) == (Outcome.ERROR, "protocol-violation"), v
+    assert "-digit number" in v.message
+
+
+@pytest.mark.parametrize("bad, says", [
+    (None, "NoneType, not an Execution"),
+    ("PASS 1 a\nDONE 1\n", "str, not an Execution"),
+    (Execution(stdout=b"PASS 1 a\nDONE 1\n"), "stdout is bytes"),
+    (Execution(stdout="", stderr=None), "stderr is NoneType"),
+    (Execution(stdout="", ending="exited"), "ending is str"),
+    (Execution(stdout="", exit_code="0"), "exit_code is str"),
+    (Execution(stdout="", exit_code=True), "exit_code is bool"),
+    (Execution(stdout="", seconds=float("nan")), "seconds"),
+    (Execution(stdout="", truncated="no"), "truncated is str"),
+])
+def test_a_malformed_execution_is_an_error_of_its_case(bad, says):
+    v = judge(make_case(), bad, "1.1.1")
+    assert (v.outcome, v.kind) == (Outcome.ERROR, "loader-crashed")
+    assert says in v.message
+
+
+def test_a_byte_order_mark_before_the_output_is_not_part_of_it():
+    bom = "\ufeff"
+    v = outcome(bom + "FEATURES \nPASS 1 a\nDONE 1\n")
+    assert v.outcome is Outcome.PASS, v
+    v = outcome(bom + "FEATURES \n", exit_code=1, stderr=bom + "Error: boom\n")
+    assert v.message.endswith("uncaught error after 0 assertion(s): Error: boom")
+
+
+def test_lines_end_at_line_feeds_only():
+    """A form feed, U+2028 and friends are inside a line, as print() wrote it."""
+    v = outcome("FEATURES \nFAIL 1 a\x0cb\u2028c\x85d\x0be\nDONE 1\n")
+    assert v.message == "assertion 1 failed: a\\x0cb\\u2028c\\x85d\\x0be"
+    v = outcome("FEATURES \n", exit_code=1, stderr="Error: one\u2028two\n")
+    assert v.message.endswith("Error: one\\u2028two")

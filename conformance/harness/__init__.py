@@ -59,16 +59,23 @@ def key_in(text: str) -> str | None:
 
 
 def check(key: str, outcomes: str) -> str:
-    """The DONE line's check: FNV-1a (32 bits) of 'key:' and the trail (P or F per assertion,
-    [Cid] or [Gid] per section), as the helper computes it."""
+    """The DONE line's check: FNV-1a (32 bits) of 'key:' and the trail (see Transcript.trail),
+    as the helper computes it: over UTF-16 code units, as JavaScript strings hold text."""
     value = 0x811C9DC5
-    for char in f"{key}:{outcomes}":
-        value = ((value ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
+    data = f"{key}:{outcomes}".encode("utf-16-le", "surrogatepass")
+    for index in range(0, len(data), 2):
+        unit = data[index] | data[index + 1] << 8
+        value = ((value ^ unit) * 0x01000193) & 0xFFFFFFFF
     return f"{value:08x}"
 
 
 _ASSERTION = re.compile(r"(PASS|FAIL) (\d+)(?: (.*))?")
 _DONE = re.compile(r"DONE (\d+)(?: ([0-9a-f]{8}))?")
+#: A number on a PASS, FAIL or DONE line longer than this is not read as one (Python refuses
+#: to convert a string of more than 4,300 digits, and no run prints a billion assertions).
+MAX_DIGITS = 9
+#: A byte-order mark some runtimes write at the start of their output (or of each write).
+BOM = "\ufeff"
 _FEATURE = re.compile(r"([\w.]+)=(present|absent)")
 _SECTION = re.compile(r"(CLAUSE|GIVEN) (\S+)")
 #: Protocol problems a transcript lists before it only counts the rest.
@@ -114,7 +121,9 @@ class Transcript:
     features_lines: int = 0
     #: Feature -> the states FEATURE lines reported for it, from feature probes.
     probed: Mapping[str, tuple[bool, ...]] = field(default_factory=dict)
-    #: What the DONE check covers: P or F per assertion, [Cid] or [Gid] per section.
+    #: What the DONE check covers, up to the first DONE line: P or F per assertion, [Cid] or
+    #: [Gid] per section, [F] and the features' states per FEATURES line, [S] per SKIP line,
+    #: [fname=p] or [fname=a] per FEATURE line.
     trail: str = ""
 
     @property
@@ -143,8 +152,26 @@ class Transcript:
                     or self.inapplicable is not None)
 
 
+def _number(digits: str) -> int | None:
+    """The number a PASS, FAIL or DONE line carries, or None when it is too long to be one."""
+    return int(digits) if len(digits) <= MAX_DIGITS else None
+
+
+def _states(line: str) -> str:
+    """What a FEATURES line adds to the trail: [F] and p, a or ? for each feature in order, as
+    the helper's start() adds it."""
+    found = dict(_FEATURE.findall(line))
+    return "[F" + "".join({"present": "p", "absent": "a"}.get(found.get(name, ""), "?")
+                          for name in FEATURES) + "]"
+
+
 def read(stdout: str) -> Transcript:
-    """Read a program's stdout into a Transcript."""
+    """Read a program's stdout into a Transcript.
+
+    Lines end at a line feed only (an optional carriage return before it is dropped): print()
+    ends a line there, and a form feed or a U+2028 inside a message is part of it. A byte-order
+    mark at the start of a line is not part of the protocol and is dropped.
+    """
     assertions: list[Assertion] = []
     features: dict[str, bool] = {}
     done: int | None = None
@@ -155,8 +182,8 @@ def read(stdout: str) -> Transcript:
     features_lines = 0
     probed: dict[str, tuple[bool, ...]] = {}
     trail: list[str] = []
-    for raw in stdout.splitlines():
-        line = raw.rstrip("\r")
+    for raw in stdout.split("\n"):
+        line = raw.removesuffix("\r").lstrip(BOM)
         match = _SECTION.fullmatch(line)
         if match and done is None:
             sections.append(Section(match.group(1) == "GIVEN", match.group(2)))
@@ -164,28 +191,46 @@ def read(stdout: str) -> Transcript:
             continue
         match = _ASSERTION.fullmatch(line)
         if match:
-            number = int(match.group(2))
+            due = len(assertions) + 1
+            number = _number(match.group(2))
             if done is not None:
-                problems.append(f"assertion {number} printed after DONE")
-            if number != len(assertions) + 1:
-                problems.append(f"assertion numbered {number} where {len(assertions) + 1} was due")
-            assertions.append(Assertion(number, match.group(1) == "PASS", match.group(3) or "",
-                                        sections[-1] if sections else None))
-            trail.append(match.group(1)[0])
+                problems.append(f"assertion {due if number is None else number} printed after DONE")
+            if number is None:
+                problems.append(f"assertion numbered with a {len(match.group(2))}-digit number "
+                                f"where {due} was due")
+            elif number != due:
+                problems.append(f"assertion numbered {number} where {due} was due")
+            assertions.append(Assertion(number or 0, match.group(1) == "PASS",
+                                        match.group(3) or "", sections[-1] if sections else None))
+            if done is None:
+                trail.append(match.group(1)[0])
             continue
         match = _DONE.fullmatch(line)
         if match:
             if done is not None:
                 problems.append("DONE printed more than once")
-            done = int(match.group(1))
+                continue
+            count = _number(match.group(1))
+            done = -1 if count is None else count
             done_check = match.group(2)
-            if done != len(assertions):
-                problems.append(f"DONE counts {done} assertions but {len(assertions)} were printed")
+            if count is None:
+                problems.append(f"DONE counts a {len(match.group(1))}-digit number of assertions "
+                                f"but {len(assertions)} were printed")
+            elif count != len(assertions):
+                problems.append(f"DONE counts {count} assertions but {len(assertions)} were "
+                                "printed")
             continue
         if line.startswith("SKIP "):
+            if done is not None:
+                problems.append("SKIP printed after DONE")
+                continue
             inapplicable = inapplicable or line[len("SKIP "):].strip()
+            trail.append("[S]")
             continue
         if line.startswith("FEATURE "):
+            name, _, state = line[len("FEATURE "):].rpartition("=")
+            if done is None and state in ("present", "absent"):
+                trail.append(f"[f{name}={state[0]}]")
             match = _FEATURE.fullmatch(line[len("FEATURE "):])
             if match and match.group(1) in FEATURES:
                 name = match.group(1)
@@ -193,6 +238,8 @@ def read(stdout: str) -> Transcript:
             continue
         if line.startswith("FEATURES "):
             features_lines += 1
+            if done is None:
+                trail.append(_states(line))
             if features_lines > 1:
                 if features_lines == 2:
                     problems.append("FEATURES printed more than once")

@@ -4,6 +4,7 @@
 //   FEATURES require.main=present require.paths=absent module.uri=present
 //   CLAUSE <id>   GIVEN <id>   FEATURE <name>=present|absent
 //   PASS <n> <message>   FAIL <n> <message>   SKIP <reason>   DONE <count> <check>
+// DONE's check covers every one of these lines (see check below and conformance.harness).
 // CLAUSE and GIVEN open a section: the assertions after CLAUSE id test clause id; those after
 // GIVEN id check a precondition, a clause the case relies on but does not test.
 var write = (typeof print === 'function') ? print : function (line) { console.log(line); };
@@ -96,10 +97,14 @@ function state(present) {
 // Report which optional features the loader offers; call as start(require) from the main
 // module. `require.main` and `require.paths` are read from the caller's require, `module.uri`
 // from this module's own `module`, which Modules/1.0 loaders do not have at all.
+// The states go into the trail too, so that the runner honours only the FEATURES line this
+// run's harness printed.
 exports.start = function (callerRequire) {
     var hasUri = typeof module === 'object' && module !== null && 'uri' in module;
-    write('FEATURES require.main=' + state(callerRequire.main !== undefined) +
-          ' require.paths=' + state('paths' in callerRequire) +
+    var hasMain = callerRequire.main !== undefined;
+    var hasPaths = 'paths' in callerRequire;
+    run.trail += '[F' + (hasMain ? 'p' : 'a') + (hasPaths ? 'p' : 'a') + (hasUri ? 'p' : 'a') + ']';
+    write('FEATURES require.main=' + state(hasMain) + ' require.paths=' + state(hasPaths) +
           ' module.uri=' + state(hasUri));
     return exports;
 };
@@ -151,12 +156,15 @@ exports.given = function (id) {
 
 // Feature probes: report whether `name` is present as seen by the module calling this.
 exports.feature = function (name, present) {
+    run.trail += '[f' + oneLine(name) + '=' + (present ? 'p' : 'a') + ']';
     write('FEATURE ' + oneLine(name) + '=' + state(present));
 };
 
 // The case cannot be judged on this loader (say, nothing to derive a directory from); the
 // program should assert nothing more and still end with done().
+// The trail records it, so that a SKIP line this run's harness did not print is told apart.
 exports.notApplicable = function (reason) {
+    run.trail += '[S]';
     write('SKIP ' + oneLine(reason));
 };
 
