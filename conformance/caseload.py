@@ -6,7 +6,9 @@ import functools
 import heapq
 import json
 import os
+import re
 import reprlib
+import unicodedata
 from importlib import resources
 from itertools import repeat
 from pathlib import Path
@@ -49,23 +51,30 @@ def find(root: Path, keyword: str | None = None) -> Suite:
 
     Everything named *.yaml or *.yml counts, also what is not a regular file (a directory, a
     broken symbolic link, a named pipe), so that reading refuses it by name instead of the case
-    going missing without a word. Linked directories are not entered. (os.walk, not
-    Path.rglob, which holds every path it found until it is done.)
+    going missing without a word; so does a file whose suffix is either in other case
+    (x.YAML), which check() refuses, asking for the lower-case name (which gives the same id).
+    Linked directories are not entered. (os.walk, not Path.rglob, which holds every path it
+    found until it is done.)
     """
     resolved_root = root.resolve()
     found: dict[str, list[str]] = {suffix: [] for suffix in SUFFIXES}  # ids, by suffix
+    misnamed: list[str] = []
     for directory, subdirectories, files in os.walk(root):
         prefix = None  # the directory's part of the ids, worked out at its first case file
         for name in subdirectories + files:
             dot = name.rfind(".")
-            if not 0 < dot < len(name) - 1 or name[dot:] not in SUFFIXES:  # as Path.suffix
+            if not 0 < dot < len(name) - 1 or name[dot:].lower() not in SUFFIXES:  # Path.suffix
                 continue
             if prefix is None:
                 relative = Path(directory).resolve().relative_to(resolved_root)
                 prefix = "".join(part + "/" for part in relative.parts)
             identifier = prefix + name[:dot]
-            if not keyword or keyword in identifier:
+            if keyword and keyword not in identifier:
+                continue
+            if name[dot:] in SUFFIXES:
                 found[name[dot:]].append(identifier)
+            else:
+                misnamed.append(os.path.join(directory, name))
     ids: list[str] = []
     yml: set[int] = set()
     # Each list sorted, then merged; under one id, x.yaml comes before x.yml.
@@ -73,14 +82,15 @@ def find(root: Path, keyword: str | None = None) -> Suite:
         if suffix == ".yml":
             yml.add(len(ids))
         ids.append(identifier)
-    return Suite(root, ids, frozenset(yml))
+    return Suite(root, ids, frozenset(yml), tuple(sorted(misnamed)))
 
 
 def discover(root: Path, keyword: str | None = None) -> list[Path]:
     """Case files under root in id order, optionally only those whose id contains keyword (see
-    find)."""
+    find), then the files named with a suffix in other case (which loading refuses)."""
     suite = find(root, keyword)
-    return [Path(suite.path(index)) for index in range(len(suite))]
+    return [Path(suite.path(index)) for index in range(len(suite))] + \
+        [Path(path) for path in suite.misnamed]
 
 
 class Suite(Sequence[Case]):
@@ -92,12 +102,16 @@ class Suite(Sequence[Case]):
     after it, reading a case again only fails if its file changed in between.
     """
 
-    def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset()):
+    def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset(),
+                 misnamed: tuple[str, ...] = ()):
         self.root = root
         #: The case ids, in order.
         self.ids = ids
         #: The indexes of the cases whose file is named .yml (the others: .yaml).
         self._yml = yml
+        #: Files named like cases but for the case of their suffix (x.YAML): not cases, each an
+        #: error of check().
+        self.misnamed = misnamed
 
     def path(self, index: int) -> str:
         """The file of the case at index (a str: see Case.path)."""
@@ -128,11 +142,12 @@ class Suite(Sequence[Case]):
 
     def check(self) -> list[CaseError]:
         """Read every case file and keep none: every problem, each a one-line CaseError, in id
-        order (see _duplicate for two files giving one id)."""
+        order (see _duplicate for two files giving one id), then one for each file named with
+        a suffix in other case."""
         errors: list[CaseError] = []
         first: dict[str, int] = {}
         for index, identifier in enumerate(self.ids):
-            folded = identifier.casefold()
+            folded = _folded(identifier)
             if folded == identifier:  # most ids: keep one string, not an equal second one
                 folded = identifier
             earlier = first.setdefault(folded, index)
@@ -144,6 +159,7 @@ class Suite(Sequence[Case]):
                 _read(self.path(index), identifier)
             except CaseError as exc:
                 errors.append(exc)
+        errors.extend(_misnamed(path) for path in self.misnamed)
         return errors
 
 
@@ -164,15 +180,42 @@ class _Reading(Iterator[Case]):
         return case
 
 
+def _folded(identifier: str) -> str:
+    """What two case ids that cannot both be cases share: their text with case and Unicode
+    normalization set aside. Ids that differ only in case collide on a case-insensitive file
+    system (where the wheel may be installed); ids that differ only in normalization ('caf\\xe9'
+    and 'cafe\\u0301') are shown alike, and collide where the file system normalizes."""
+    if identifier.isascii():
+        return identifier.lower()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", identifier).casefold())
+
+
 def _duplicate(path: Path | str, identifier: str, earlier: Path | str,
                earlier_id: str) -> CaseError:
     """Two files giving one case id (`a/x.yaml` and `a/x.yml`), or ids that differ only in
-    case (they collide on a case-insensitive file system, where the wheel may be installed):
-    an error of the second file, which names the first."""
-    how = ("the same case id" if earlier_id == identifier else
-           f"a case id differing only in case from {earlier_id!r}")
+    case or in Unicode normalization (see _folded): an error of the second file, which names
+    the first."""
+    if earlier_id == identifier:
+        how = "the same case id"
+    elif unicodedata.normalize("NFC", earlier_id) == unicodedata.normalize("NFC", identifier):
+        # The two look alike: name their characters.
+        return CaseError(path, None, "", f"its case id {ascii(identifier)} differs only in "
+                         f"Unicode normalization from {ascii(earlier_id)}, the id of "
+                         f"{display_path(earlier)}, and is shown alike; rename or remove one of "
+                         "them")
+    else:
+        how = f"a case id differing only in case from {earlier_id!r}"
     return CaseError(path, None, "", f"{how} as {display_path(earlier)} ({identifier!r}); "
                      "rename or remove one of them")
+
+
+def _misnamed(path: str) -> CaseError:
+    """A file named like a case but for the case of its suffix (x.YAML): refused, not skipped
+    without a word; renamed, it keeps its id."""
+    dot = path.rfind(".")
+    return CaseError(path, None, "", f"a case file is named *.yaml or *.yml in lower case; "
+                     f"rename it to {os.path.basename(path[:dot])}{path[dot:].lower()} (the "
+                     "case id stays the same)")
 
 
 @functools.cache
@@ -181,7 +224,36 @@ def _validator() -> jsonschema.protocols.Validator:
     schema = json.loads(text)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(_inline(schema, schema.get("$defs", {})))
+    whole = jsonschema.validators.extend(cls, {"pattern": _pattern})
+    return whole(_inline(schema, schema.get("$defs", {})))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """The `pattern` keyword as JSON Schema means it (ECMA-262 regular expressions), where `$`
+    is the end of the string: Python's `$` also matches before a final line feed, and would let
+    a module id 'program\\n' through."""
+    if validator.is_type(instance, "string") and not _ecma(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _ecma(pattern: str) -> re.Pattern[str]:
+    """`pattern` compiled with each `$` that is an anchor (not escaped, not in a character
+    class) meaning the end of the string, as in ECMA-262 without the multiline flag."""
+    out, in_class, index = [], False, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index:index + 2])
+            index += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(r"\Z" if char == "$" and not in_class else char)
+        index += 1
+    return re.compile("".join(out))
 
 
 def _inline(node: Any, definitions: dict[str, Any]) -> Any:
@@ -253,6 +325,8 @@ def load(path: Path, root: Path) -> Case:
 
 def _read(path: str, identifier: str) -> Case:
     """Read and validate the case file at path, whose id is identifier."""
+    if path[path.rfind("."):] not in SUFFIXES:
+        raise _misnamed(path)
     if not identifier.isprintable():
         raise CaseError(path, None, "", "the case id (the file's path under the case "
                         "directory) must be printable text: it is shown on one line, in "
@@ -316,7 +390,7 @@ def load_all(paths: Iterable[Path], root: Path) -> tuple[list[Case], list[CaseEr
     first: dict[str, tuple[str, Path]] = {}
     for path in paths:
         identifier = case_id(path, root)
-        earlier_id, earlier = first.setdefault(identifier.casefold(), (identifier, path))
+        earlier_id, earlier = first.setdefault(_folded(identifier), (identifier, path))
         if earlier != path:
             errors.append(_duplicate(path, identifier, earlier, earlier_id))
             continue

@@ -1,4 +1,8 @@
-"""The terminal view: live progress while cases run, then failures and a summary."""
+"""The terminal view: live progress while cases run, then failures and a summary.
+
+Everything it writes that a user, a loader or a case file supplied (loader names, case ids,
+messages, details) goes through text.one_line: escaped, on one line, unable to redraw the
+terminal."""
 
 from __future__ import annotations
 
@@ -44,29 +48,30 @@ class Progress:
         self.area: str | None = None
 
     def header(self, loader: str, spec: str, count: int, suite: str) -> None:
-        self.out.write(f"commonjs-conformance {suite}: {count} cases, loader {loader}, "
-                       f"Modules/{spec}\n")
+        self.out.write(f"commonjs-conformance {suite}: {count} cases, loader "
+                       f"{one_line(loader)}, Modules/{spec}\n")
 
     def features(self, features: Features) -> None:
         """The optional features the run goes by, and where a declaration and the probe
         disagree."""
-        self.out.write(f"features: {features.describe()}\n")
+        self.out.write(f"features: {one_line(features.describe())}\n")
         for line in features.conflicts:
-            self.out.write(f"note: {line}; the declaration is used\n")
+            self.out.write(f"note: {one_line(line)}; the declaration is used\n")
         if features.probe_failed and len(features.sources) < len(features.states()):
-            self.out.write(f"note: the feature probe told nothing ({features.probe_failed}); "
-                           "each case's own report is used\n")
+            self.out.write(f"note: the feature probe told nothing "
+                           f"({one_line(features.probe_failed)}); each case's own report is "
+                           "used\n")
 
     def __call__(self, verdict: Verdict) -> None:
         if self.verbose:
-            self.out.write(f"{verdict.outcome.value.upper():8} {verdict.case} "
+            self.out.write(f"{verdict.outcome.value.upper():8} {one_line(verdict.case)} "
                            f"({verdict.seconds:.3f}s) {one_line(verdict.message)}\n")
         else:
             area = area_of(verdict.case)
             if area != self.area:
                 if self.area is not None:
                     self.out.write("\n")
-                self.out.write(f"{area:<14}")
+                self.out.write(f"{one_line(area):<14}")
                 self.area = area
             self.out.write(MARKS[verdict.outcome])
         self.out.flush()
@@ -100,23 +105,25 @@ def summary(results: Results, out: TextIO,
             continue
         out.write(f"\n{'=' * 20} {title} {'=' * 20}\n")
         for v in group:
-            out.write(f"{v.outcome.value.upper()} {v.case} [{', '.join(v.blame or v.clauses)}]\n"
+            clauses = one_line(", ".join(v.blame or v.clauses))
+            out.write(f"{v.outcome.value.upper()} {one_line(v.case)} [{clauses}]\n"
                       f"    {one_line(v.message)}\n")
             if v.outcome is Outcome.BLOCKED:
                 for clause in v.blame:
                     direct = [c for c in citing.get(clause, ()) if c != v.case]
                     if direct:
-                        shown = ", ".join(direct[:MAX_POINTERS])
+                        shown = one_line(", ".join(direct[:MAX_POINTERS]))
                         more = f" and {len(direct) - MAX_POINTERS} more" if \
                             len(direct) > MAX_POINTERS else ""
-                        out.write(f"    {clause} is tested by: {shown}{more}\n")
+                        out.write(f"    {one_line(clause)} is tested by: {shown}{more}\n")
             for line in v.details:
                 out.write(f"      {one_line(line)}\n")
     by_area = tally.areas
     columns = [o for o in WORDS if any(c[o] for c in by_area.values())]
     out.write("\n" + f"{'area':<14}" + "".join(f"{WORDS[o]:>10}" for o in columns) + "\n")
     for area in sorted(by_area):
-        out.write(f"{area:<14}" + "".join(f"{by_area[area][o]:>10}" for o in columns) + "\n")
-    state = "" if results.complete else f" (interrupted: {results.where_stopped()})"
-    out.write(f"\n{results.loader}, Modules/{results.spec}: {closing_line(results)} "
+        out.write(f"{one_line(area):<14}" + "".join(f"{by_area[area][o]:>10}" for o in columns)
+                  + "\n")
+    state = "" if results.complete else f" (interrupted: {one_line(results.where_stopped())})"
+    out.write(f"\n{one_line(results.loader)}, Modules/{results.spec}: {closing_line(results)} "
               f"in {results.seconds:.2f}s{state}\n")

@@ -461,7 +461,7 @@ def test_a_suite_reads_a_case_each_time_and_keeps_none(tmp_path, monkeypatch):
     suite = find(tmp_path)
     assert [case.id for case in suite] == reads == ["a/c0", "a/c1", "a/c2"]
     assert suite[1] == suite[1] and reads[3:] == ["a/c1", "a/c1"]
-    assert vars(suite).keys() == {"root", "ids", "_yml"}  # ids, not cases
+    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed"}  # ids and paths, not cases
 
 
 def test_check_reads_every_file_and_collects_every_problem(tmp_path):

@@ -21,7 +21,8 @@ from typing import Callable
 
 import pytest
 
-from conformance.caseload import MAX_BYTES, MAX_NODES, CaseError, discover, load, load_all
+from conformance.caseload import (MAX_BYTES, MAX_NODES, CaseError, discover, find, load,
+                                  load_all)
 from conformance.command import write_case_tree, write_tree
 from conformance.exitcodes import ExitCode
 from conformance.yamlfile import MAX_DEPTH
@@ -224,6 +225,14 @@ HOSTILE_FILES = [
     Hostile("module id '~/x'", _module("~/x"), AFTER, "modules.~/x", ("not a top-level",)),
     Hostile("module id with a line break", _module("a\nb"), AFTER, "modules.a\nb",
             ("not a top-level",)),
+    # JSON Schema's '$' is the end of the string (ECMA-262); Python's matches before a final \n
+    Hostile("module id ending in a line break 'helper\\n'", _module("helper\n"), AFTER,
+            "modules.helper\n", ("not a top-level",)),
+    Hostile("module id 'a/b\\r\\n' (CR LF at its end)", _module("a/b\r\n"), AFTER,
+            "modules.a/b\r\n", ("not a top-level",)),
+    Hostile("main ending in a line break 'program\\n'",
+            TITLE + CLAUSES + 'main: "program\\n"\n' + PROGRAM + '  "program\\n": x\n', 3,
+            "main", ("does not match",)),
     Hostile("module id of 201 characters", _module("a" * 201), AFTER, "modules." + "a" * 201,
             ("201 characters", "at most 200")),
     Hostile("module id of 100,000 characters", VALID + f"  ? {json.dumps('a/' * 50_000 + 'b')}"
@@ -358,6 +367,42 @@ def test_two_files_giving_one_case_id(box, hostile, first, second, words):
     shown = refused_by_cli(box, two)
     hostile(GROUP, f"two files `{first}` and `{second}`",
             f"load_all loads the first, refuses the second naming both; exit 6: `{shown}`")
+
+
+def test_two_files_whose_names_differ_only_in_unicode_normalization(box, hostile):
+    """'café' composed (U+00E9) and decomposed (e and U+0301): two ids the terminal shows alike.
+    The second is refused, naming both files and spelling both ids in ASCII."""
+    composed, decomposed = "a/caf\u00e9.yaml", "a/cafe\u0301.yaml"
+    one, two = box.write(composed, VALID), box.write(decomposed, VALID)
+    if os.path.samefile(one, two):
+        pytest.skip("the file system normalizes names: it holds one of the two files")
+    first, second = [p for p in discover(box.cases) if p in (one, two)]
+    cases, errors = load_all(discover(box.cases), box.cases)
+    assert len(cases) == 2 and len(errors) == 1  # good/ok and the first of the two
+    text = one_line(errors[0])
+    assert errors[0].path == second and os.path.relpath(first) in text
+    assert "Unicode normalization" in text and "'a/caf\\xe9'" in text \
+        and "'a/cafe\\u0301'" in text, text
+    assert [str(e) for e in find(box.cases).check()] == [str(errors[0])]
+    shown = refused_by_cli(box, second)
+    hostile(GROUP, "two files `a/caf\u00e9.yaml` (U+00E9) and `a/cafe\u0301.yaml` (e, U+0301), "
+            "shown alike", f"exit 6, the second refused naming both: `{shown}`")
+
+
+@pytest.mark.parametrize("name", ["a/Upper.YAML", "a/mixed.Yml", "a/odd.yAmL"])
+def test_a_case_file_with_a_suffix_in_other_case_is_refused_by_name(box, hostile, name):
+    path = box.write(name, VALID)
+    error = load_refused(path, box.cases)
+    stem, suffix = name.rsplit(".", 1)
+    assert f"rename it to {stem.split('/')[-1]}.{suffix.lower()}" in str(error)
+    assert [e.path for e in find(box.cases).check()] == [path]
+    assert [e.path for e in load_all(discover(box.cases), box.cases)[1]] == [path]
+    assert find(box.cases, "nothing-matches").check() == []
+    shown = refused_by_cli(box, path)
+    # Renamed, it is a case with the id it would have had.
+    path.rename(path.with_suffix(path.suffix.lower()))
+    assert sorted(find(box.cases).ids) == sorted(["good/ok", stem])
+    hostile(GROUP, f"a case file named `{name}`", f"exit 6: `{shown}`")
 
 
 def test_the_pytest_plugin_collects_duplicates_one_by_one(pytester, hostile):
