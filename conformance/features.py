@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from conformance.adapter import DEFAULT_TIMEOUT, FEATURES, Loader, Program
-from conformance.harness import HARNESS_ID, read, source
+from conformance.harness import HARNESS_ID, new_key, read, source
 
 #: The probe: every module reads the features through its own free variables, written out
 #: literally (a bundler that rewrites `require.main` in the source rewrites these too), at
@@ -55,14 +55,16 @@ class Features:
 def probe(loader: Loader, timeout: float = DEFAULT_TIMEOUT) -> tuple[dict[str, bool], str]:
     """Run the probe program on `loader`: feature -> present anywhere (True), absent everywhere
     (False); and why nothing could be learnt, or ""."""
+    key = new_key()
     modules = dict(PROBE_MODULES)
-    modules[HARNESS_ID] = source()
+    modules[HARNESS_ID] = source(key)
     try:
         execution = loader.run(Program("probe/features", modules, "program", timeout))
     except Exception as exc:  # an adapter bug: the probe tells nothing, the run goes on
         return {}, f"the loader raised {type(exc).__name__}: {exc}"
     transcript = read(execution.stdout)
-    if transcript.done is None or transcript.failures:
+    if (transcript.done is None or transcript.failures or transcript.problems
+            or not transcript.checks_out(key)):
         return {}, ("the probe program did not run to its end "
                     f"({execution.ending.value}, exit status {execution.exit_code})")
     # One module with the feature shows the loader has it: the cases then judge the modules
