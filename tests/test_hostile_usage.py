@@ -10,6 +10,7 @@ import pytest
 from conformance.cli import main
 from conformance.exitcodes import ExitCode
 from conformance.results import Results, read, write
+from tests.test_nothing_lost import case_dir as cases
 
 GROUP = "Options and reports"
 
@@ -37,12 +38,6 @@ modules:
 """
 
 
-def cases(where, **texts):
-    for case_id, text in texts.items():
-        path = where / f"{case_id}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return where
 
 
 def status(argv):

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conformance.results import read
+from tests.test_cli import BROKEN, GOOD
 
 #: A loader that takes its time over every case, so a run can be stopped half-way.
 SLOW = shlex.join([sys.executable, "-c", "import time; time.sleep(0.4); print('PASS 1 x')"])
@@ -122,29 +123,6 @@ def test_a_results_file_cut_mid_line_still_reads(tmp_path):
 
 
 # What the user owns: kept cases, expectations, output files ----------------------------------
-
-GOOD = """\
-title: A required module's exports come back from require
-clauses: [require.returns-exports]
-modules:
-  program: |
-    var t = require('conformanceHarness').start(require);
-    t.same(require('thing').value, 42, 'require returns what the module exported');
-    t.done();
-  thing: |
-    exports.value = 42;
-"""
-
-BROKEN = """\
-title: An assertion that cannot hold, to see the run fail
-clauses: [require.returns-exports]
-modules:
-  program: |
-    var t = require('conformanceHarness').start(require);
-    t.same(1, 2, 'one is two');
-    t.done();
-"""
-
 
 def case_dir(where, **cases):
     """A case directory: case id (with / for folders) -> YAML text."""
