@@ -331,6 +331,10 @@ def _read(path: str, identifier: str) -> Case:
         raise CaseError(path, None, "", "the case id (the file's path under the case "
                         "directory) must be printable text: it is shown on one line, in "
                         "results and reports")
+    if any(part.startswith(".") for part in identifier.split("/")):
+        raise CaseError(path, None, "", "a case id (the file's path under the case directory) "
+                        "has no part that starts with '.': such names are hidden files and "
+                        "folders, .git among them, which --keep-failed must never touch")
     doc = read_document(path, MAX_BYTES, CaseError, MAX_NODES)
     if not isinstance(doc.data, dict):
         raise CaseError(path, 1, "", "a case file holds a mapping (title, clauses, modules, ...)")
@@ -338,6 +342,9 @@ def _read(path: str, identifier: str) -> Case:
     if problem:
         raise problem
     data = doc.data
+    if len(data["title"].splitlines()) > 1 or data["title"] != data["title"].strip("\r\n"):
+        raise doc.error(["title"], "a title is one line (it is shown on one line, and written "
+                        "into rerun.sh as a comment)")
     clauses = catalogue()
     for index, clause_id in enumerate(data["clauses"]):
         if clause_id not in clauses:

@@ -499,3 +499,23 @@ def test_reading_does_not_move_past_a_case_that_broke(tmp_path):
     for _ in range(2):
         with pytest.raises(CaseError):
             next(cases)
+
+
+@pytest.mark.parametrize("name, field, says", [
+    (".git.yaml", None, "has no part that starts with '.'"),
+    ("area/.hidden.yaml", None, "has no part that starts with '.'"),
+    ("area/title.yaml", "title", "a title is one line"),
+])
+def test_hidden_ids_and_multi_line_titles_are_refused(tmp_path, hostile, name, field, says):
+    title = "a title\\nrm -rf ~" if field else "A case whose file name hides it from view"
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'title: "{title}"\nclauses: [require.function]\nmodules:\n'
+                    "  program: |\n    var t = require('conformanceHarness').start(require);\n"
+                    "    t.ok(typeof require === 'function', 'f');\n    t.done();\n")
+    with pytest.raises(CaseError, match=re.escape(says)):
+        load(path, tmp_path)
+    hostile("Hostile case files", f"a case file named {name}" if not field else
+            "a case title with a line break and a command after it",
+            "refused as a malformed case file, naming the file" + (" and the title" if field
+                                                                 else ""))

@@ -28,7 +28,7 @@ modules:
 """
 
 BROKEN_TITLE = """\
-title: "a failing case\\ntouch PWNED\\r\\n$(touch PWNED2) `touch PWNED3`"
+title: "a failing case; touch PWNED $(touch PWNED2) `touch PWNED3`"
 clauses: [require.returns-exports]
 modules:
   program: |
@@ -62,23 +62,23 @@ def test_a_run_where_every_case_was_not_applicable_is_no_success(tmp_path, capsy
             f"exit 8, not 0: `{said}`")
 
 
-def test_a_title_with_line_breaks_never_becomes_a_command(tmp_path, capsys, hostile):
+def test_a_title_with_shell_syntax_never_becomes_a_command(tmp_path, capsys, hostile):
     root = cases(tmp_path / "cases", **{"area/title": BROKEN_TITLE})
     kept = tmp_path / "kept"
     assert main(["--cases", str(root), "--keep-failed", str(kept)]) == ExitCode.FAILED
     script = kept / "area" / "title" / "rerun.sh"
     lines = script.read_text(encoding="utf-8").split("\n")
     assert len(lines) == 5 and lines[-1] == ""
-    assert lines[0] == "#!/bin/sh" and lines[1].startswith("# area/title: a failing case\\ntouch")
+    assert lines[0] == "#!/bin/sh" and lines[1].startswith("# area/title: a failing case; touch")
     assert lines[2].startswith("# ") and lines[3].startswith("python runner.py exec ")
     run = tmp_path / "elsewhere"
     run.mkdir()
     subprocess.run(["sh", str(script)], cwd=run, capture_output=True, timeout=60)
     assert sorted(p.name for p in run.iterdir()) == []  # no PWNED, PWNED2 or PWNED3
-    hostile("Case files", "a case title with line breaks, `$(...)` and backquotes, kept with "
-            "`--keep-failed`",
-            "rerun.sh holds it as one comment line (`# area/title: a failing case\\ntouch "
-            "PWNED\\r\\n...`); running rerun.sh runs only the quoted command")
+    hostile("Case files", "a case title with `;`, `$(...)` and backquotes, kept with "
+            "`--keep-failed` (a title with a line break is refused as malformed)",
+            "rerun.sh holds it as one comment line; running rerun.sh runs only the quoted "
+            "command")
 
 
 @pytest.mark.parametrize("argv, words", [
