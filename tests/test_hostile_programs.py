@@ -114,9 +114,9 @@ TIMED_OUT = ((Outcome.TIMEOUT, "timeout"),)
 UNCAUGHT = ((Outcome.FAIL, "uncaught-error"),)
 #: A program broken before its main module reached start(): it never started, no clause blamed.
 NOT_STARTED = ((Outcome.BLOCKED, "not-started"),)
-#: The reference loader's report of the run could not be read back: the case is an error.
-READ_BACK_BROKEN = ((Outcome.ERROR, "loader-crashed"), (Outcome.ERROR, "protocol-violation"),
-                    (Outcome.FAIL, "stopped-early"))
+#: The reference loader's report of the run, made with the program's JSON.stringify, is not
+#: what loader.js writes: the case is an error that says so.
+MALFORMED_REPLY = ((Outcome.ERROR, "loader-crashed"),)
 
 HOSTILE = [
     Hostile("an infinite loop", {"program": TRACES + START + "t.ok(1, 'x');\nfor (;;) {}\n"},
@@ -220,12 +220,35 @@ HOSTILE = [
     Hostile("replaces JSON.stringify with one returning text that is not JSON",
             {"program": TRACES + START + "t.ok(1, 'a');\n"
                                          "JSON.stringify = function () { return 'not json'; };\n"},
-            READ_BACK_BROKEN),
+            MALFORMED_REPLY, "the program's reply was malformed: JSON.stringify gave text that "
+                             "is not JSON: 'not json'"),
     Hostile("replaces JSON.stringify with one returning a report of the wrong types",
             {"program": TRACES + START + "t.ok(1, 'a');\n"
                                          "JSON.stringify = function () { return '{\"stdout\": 5, "
                                          "\"truncated\": \"x\", \"error\": []}'; };\n"},
-            READ_BACK_BROKEN),
+            MALFORMED_REPLY, "the program's reply was malformed: the report's 'stdout' is a JSON "
+                             "number, not a string"),
+    Hostile("replaces JSON.stringify with one returning the JSON array '[1,2]'",
+            {"program": TRACES + START + "t.ok(1, 'a');\n"
+                                         "JSON.stringify = function () { return '[1,2]'; };\n"},
+            MALFORMED_REPLY, "the program's reply was malformed: JSON.stringify gave a JSON "
+                             "array, not an object"),
+    Hostile("replaces JSON.stringify with one returning a number",
+            {"program": TRACES + START + "t.ok(1, 'a');\n"
+                                         "JSON.stringify = function () { return 42; };\n"},
+            MALFORMED_REPLY, "the program's reply was malformed: JSON.stringify gave the number "
+                             "42, not a string"),
+    Hostile("replaces JSON.stringify with one returning a report lacking 'error'",
+            {"program": TRACES + START + "t.ok(1, 'a');\n"
+                                         "JSON.stringify = function () { return '{\"stdout\": "
+                                         "\"\", \"truncated\": false}'; };\n"},
+            MALFORMED_REPLY, "the program's reply was malformed: the report has no 'error'"),
+    Hostile("replaces JSON.stringify in a promise job after done()",
+            {"program": TRACES + START + "t.ok(1, 'a');\nt.done();\n"
+                                         "Promise.resolve().then(function () { JSON.stringify = "
+                                         "function () { return 'late'; }; });\n"},
+            MALFORMED_REPLY, "the program's reply was malformed: JSON.stringify gave text that "
+                             "is not JSON: 'late'"),
     Hostile("prints a SKIP line of its own, then fails and calls done()",
             {"program": TRACES + START + "print('SKIP forged');\nt.fail('x');\nt.done();\n"},
             ((Outcome.ERROR, "protocol-violation"),), "check does not match"),

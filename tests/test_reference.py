@@ -587,6 +587,51 @@ def test_output_is_bounded():
     assert "output beyond" in execution.stderr
 
 
+#: A replaced JSON.stringify (loader.js writes its report with it) and what the Execution says.
+MALFORMED_REPLIES = [
+    ("return '[1,2]';", "JSON.stringify gave a JSON array, not an object: '[1,2]'"),
+    ("return 'not json';", "JSON.stringify gave text that is not JSON: 'not json'"),
+    ("return 42;", "JSON.stringify gave the number 42, not a string"),
+    ("return undefined;", "JSON.stringify gave undefined or null, not a string"),
+    ("return {};", "JSON.stringify gave an object or a function, not a string"),
+    ("return new Array(10001).join('[');", "JSON.stringify gave text that is not JSON: "
+                                           "'[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                                           "[[[[[[[[[['... (10000 characters)"),
+    ("return '{\"stdout\": \"\", \"truncated\": 1, \"error\": null}';",
+     "the report's 'truncated' is a JSON number, not true or false"),
+    ("return '{\"stdout\": \"\", \"truncated\": false, \"error\": false}';",
+     "the report's 'error' is a JSON boolean, not a string or null"),
+    ("return '{\"truncated\": false, \"error\": null}';", "the report has no 'stdout'"),
+]
+
+
+@pytest.mark.parametrize("body, says", MALFORMED_REPLIES, ids=[b for b, _ in MALFORMED_REPLIES])
+def test_a_program_that_makes_the_reply_malformed_is_a_crash_saying_so(body, says):
+    loader = ReferenceLoader()
+    program = Program("hostile", {"program": "print('PASS 1 x');\n"
+                                             f"JSON.stringify = function () {{ {body} }};\n"},
+                      "program", 5.0)
+    execution = loader.run(program)
+    assert execution.ending is Ending.CRASHED and execution.exit_code is None, execution
+    assert execution.diagnostic.startswith(f"the program's reply was malformed: {says}"), \
+        execution.diagnostic
+    assert "JSON.stringify, which the program may have replaced" in execution.diagnostic
+    assert "\n" not in execution.diagnostic and len(execution.diagnostic) < 300
+    assert (execution.stdout, execution.stderr) == ("", "")
+    # The worker lived on: the next program runs in it, in a fresh context.
+    assert loader.run(Program("next", {"program": "print(JSON.stringify([1]));"}, "program",
+                              5.0)).stdout == "[1]\n"
+
+
+def test_a_reply_of_the_right_shape_made_by_the_program_is_taken_as_it_is():
+    """Only the shape of the reply is checked: a forged report of the right shape is what the
+    run printed, as far as the adapter can tell (the harness's check catches the forgery)."""
+    execution = run({"program": "JSON.stringify = function () { return '{\"stdout\": "
+                                "\"forged\\\\n\", \"truncated\": false, \"error\": null}'; };\n"})
+    assert (execution.ending, execution.stdout, execution.stderr) == \
+        (Ending.EXITED, "forged\n", "")
+
+
 def test_every_run_gets_a_fresh_context():
     loader = ReferenceLoader()
     first = loader.run(Program("one", {"program": "globalThis.leaked = 1; print(typeof leaked);"},

@@ -176,7 +176,7 @@ def execute(js_source: str, input_json: str, timeout: float,
                          seconds=time.perf_counter() - started,
                          diagnostic=f"the reference loader failed to start: {_summary(exc)}")
 
-    report: dict = {}
+    report: dict | str = {}
     uncaught = None
     timed_out = False
     try:
@@ -184,21 +184,33 @@ def execute(js_source: str, input_json: str, timeout: float,
         if context.execute_pending_job():  # promise jobs may print more: read it again later
             timed_out = not _drain_jobs(context, cpu_deadline)
         else:
-            report = json.loads(text)
+            report = _parsed_report(text)
     except quickjs.JSException as exc:  # the time limit, or a second error while reporting one
         timed_out = _interrupted(exc)
         uncaught = None if timed_out else "Uncaught " + _summary(exc)
     if not report:
         report = _report(context, control, memory_limit)
+    malformed = None
+    if isinstance(report, str):
+        malformed = (f"the program's reply was malformed: {report} (loader.js writes it with "
+                     "JSON.stringify, which the program may have replaced)")
+        report = {}
 
     stdout = report.get("stdout", "")
     notes = []
     if report.get("truncated"):
         notes.append(f"reference loader: output beyond {output_limit} characters was dropped")
-    if not report:
+    if malformed and timed_out:
+        notes.append(f"reference loader: {malformed}")
+    elif not report:
         notes.append("reference loader: the output could not be read back")
     if timed_out:
         return _timed_out(stdout, notes, timeout, started, bool(report.get("truncated")))
+    if malformed:
+        # The printed output travels in the report, which could not be read: none is kept.
+        return Execution(stdout="", stderr=f"{uncaught}\n" if uncaught else "",
+                         ending=Ending.CRASHED, exit_code=None,
+                         seconds=time.perf_counter() - started, diagnostic=malformed)
     uncaught = report.get("error") or uncaught
     stderr = [uncaught] if uncaught else []
     return Execution(stdout=stdout, stderr="".join(line + "\n" for line in stderr + notes),
@@ -219,13 +231,70 @@ def _drain_jobs(context: quickjs.Context, cpu_deadline: float) -> bool:
     return False
 
 
-def _report(context: quickjs.Context, control: quickjs.Object, memory_limit: int) -> dict:
-    """What loader.js collected: {"stdout", "truncated", "error"}, or {} if it cannot say."""
+def _report(context: quickjs.Context, control: quickjs.Object,
+            memory_limit: int) -> dict | str:
+    """What loader.js collected (see _parsed_report), or {} if it cannot say."""
     try:
         context.set_memory_limit(memory_limit + REPORT_HEADROOM)
-        return json.loads(control("report"))
+        return _parsed_report(control("report"))
     except quickjs.JSException:
         return {}
+
+
+#: The fields of loader.js's report: the Python types their JSON values may have, and those
+#: types in words.
+REPORT_FIELDS = (("stdout", (str,), "a string"), ("truncated", (bool,), "true or false"),
+                 ("error", (str, type(None)), "a string or null"))
+
+
+def _parsed_report(reply: object) -> dict | str:
+    """loader.js's report, {"stdout": text, "truncated": bool, "error": text or null}, read
+    from the JSON text `reply`; or, when it is not that, what is wrong with it. loader.js makes
+    that text with the JSON.stringify of the context the program ran in, so a program that
+    replaced it can hand back anything."""
+    if not isinstance(reply, str):
+        return f"JSON.stringify gave {_js_kind(reply)}, not a string"
+    try:
+        report = json.loads(reply)
+    except (ValueError, RecursionError):
+        return f"JSON.stringify gave text that is not JSON: {_shown(reply)}"
+    if not isinstance(report, dict):
+        return f"JSON.stringify gave a JSON {_json_kind(report)}, not an object: {_shown(reply)}"
+    for name, kinds, wanted in REPORT_FIELDS:
+        if name not in report:
+            return f"the report has no {name!r}: {_shown(reply)}"
+        if not isinstance(report[name], kinds):
+            return (f"the report's {name!r} is a JSON {_json_kind(report[name])}, not "
+                    f"{wanted}: {_shown(reply)}")
+    return report
+
+
+def _json_kind(value: object) -> str:
+    """The JSON type name of a value json.loads gives."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _js_kind(value: object) -> str:
+    """What a JavaScript value quickjs hands back is, in JavaScript's words."""
+    if value is None:
+        return "undefined or null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return "an object or a function"
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """text as a short, one-line quotation."""
+    return ascii(text) if len(text) <= limit else \
+        ascii(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _timed_out(stdout: str, notes: list[str], timeout: float, started: float,
