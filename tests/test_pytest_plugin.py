@@ -58,6 +58,21 @@ def test_malformed_case_is_a_one_line_collection_error(pytester, suite):
     assert "Traceback" not in result.stdout.str()
 
 
+@pytest.mark.parametrize("name", ["Upper.YAML", "mixed.Yml"])
+def test_a_case_file_with_a_suffix_in_other_case_is_a_rename_it_collection_error(
+        pytester, suite, name):
+    """As the runner's discovery does: the file is refused by name, not skipped unseen."""
+    stem, suffix = name.rsplit(".", 1)
+    (suite / "area" / name).write_text(GOOD)
+    result = pytester.runpytest("--cases-root", str(suite), "cases")
+    result.stdout.fnmatch_lines([f"*ERROR collecting cases/area/{name}*",
+                                 f"*{name}: a case file is named *.yaml or *.yml in lower case; "
+                                 f"rename it to {stem}.{suffix.lower()} (the case id stays the "
+                                 "same)*"])
+    result.assert_outcomes(errors=1)  # a collection error: nothing runs, as with the runner
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_unknown_loader_is_a_usage_error(pytester, suite):
     result = pytester.runpytest("--cases-root", str(suite), "cases", "--loader", "nonesuch")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
