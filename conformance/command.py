@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import errno
-import functools
 import os
 import re
-import secrets
 import select
 import shlex
 import shutil
@@ -22,17 +19,18 @@ from pathlib import Path
 from typing import IO, Callable, Mapping
 
 from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.descendants import Descendants, kill_group
 
 #: Bytes of stdout and of stderr kept from one run; the rest is read and dropped.
 OUTPUT_LIMIT = 4 << 20
 #: Seconds to wait for the output pipes to close once the process group is gone.
 DRAIN_SECONDS = 5.0
+#: Seconds after which output pipes still open are held by a process that escaped the kill.
+PIPES_CLOSE = 0.1
 #: A stdout that reached its end this many seconds before the loader did was closed early.
 CLOSED_EARLY = 0.2
 #: Seconds of writing a case's tree that its diagnostic mentions.
 WRITING_NOTED = 0.5
-#: The environment variable that marks every process of one loader run (see _kill_marked).
-RUN_MARK = "COMMONJS_CONFORMANCE_RUN"
 PLACEHOLDERS = ("root", "main", "main_file")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _MODULE_ID = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(/[A-Za-z_$][A-Za-z0-9_$]*)*")
@@ -215,68 +213,6 @@ def stop_running_commands(stop: threading.Event | None = None) -> None:
         kill_group(pid)
 
 
-def kill_group(pid: int) -> None:
-    """SIGKILL to the process group `pid` leads, if it is still there."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-#: prctl(2) options (Linux).
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
-
-
-@functools.cache
-def prctl() -> Callable[..., int] | None:
-    """libc's prctl(option, arg2, arg3, arg4, arg5), or None where there is none (not Linux)."""
-    try:
-        function = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
-    function.restype = ctypes.c_int
-    return function
-
-
-def _dies_with_runner(parent: int) -> Callable[[], None]:
-    """A preexec_fn that has the child killed when the thread that started it ends (on Linux:
-    prctl(PR_SET_PDEATHSIG)), so a runner killed with SIGKILL leaves no loader running. The
-    thread is the one that waits for the loader, so it outlives it."""
-    call = prctl()
-
-    def setup() -> None:
-        if call is not None:
-            call(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the runner died before the line above
-            os._exit(127)
-
-    return setup
-
-
-def _kill_marked(mark: bytes) -> None:
-    """Kill every process whose environment carries `mark`: descendants of a loader that left
-    its process group (setsid, setpgid) still inherit it. Linux only (reads /proc)."""
-    for _ in range(3):  # one that forked while being killed is found again
-        found = False
-        try:
-            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
-        except OSError:
-            return
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as environ:
-                    if mark not in environ.read():
-                        continue
-                os.kill(pid, signal.SIGKILL)
-                found = True
-            except OSError:
-                continue
-        if not found:
-            return
-
-
 def _wait(proc: subprocess.Popen, timeout: float) -> bool:
     """Wait for proc to end, at most `timeout` seconds; False when it did not.
 
@@ -306,17 +242,19 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
     the group and every process that inherited this run's mark. `limit`: the time limit a
     timeout names, when `timeout` is what is left of it."""
     command = shlex.join(argv)
-    token = secrets.token_hex(8)
     started = time.perf_counter()
+    family = Descendants()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, env={**env, RUN_MARK: token},
+        proc = subprocess.Popen(argv, cwd=cwd, env={**env, **family.env},
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True,
-                                preexec_fn=_dies_with_runner(os.getpid()))
+                                preexec_fn=family.preexec())
     except OSError as exc:
+        family.kill()
         return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
                          seconds=time.perf_counter() - started,
                          diagnostic=f"{argv[0]}: {exc.strerror or exc}; command: {command}")
+    family.started(proc.pid)
     track(proc.pid)
     flooded = threading.Event()
 
@@ -335,8 +273,13 @@ def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
         exited_at = time.perf_counter()
         kill_group(proc.pid)  # also the children a finished command left behind
         proc.wait()
-        _kill_marked(f"{RUN_MARK}={token}".encode())
+        family.kill()
         untrack(proc.pid)
+        family.finished()
+    for reader in readers:
+        reader.join(PIPES_CLOSE)
+    if any(reader.is_alive() for reader in readers):
+        family.kill_pipe_holders([proc.stdout.fileno(), proc.stderr.fileno()])
     deadline = time.monotonic() + DRAIN_SECONDS
     for reader in readers:
         reader.join(max(0.0, deadline - time.monotonic()))

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import junit
+from conformance import descendants, junit
 from conformance.caseload import case_id, default_root, discover, load_all
 from conformance.cli import main
 from conformance.command import DRAIN_SECONDS, OUTPUT_LIMIT, CommandLoader
@@ -376,19 +376,73 @@ def test_a_child_that_leaves_the_group_is_killed(cases, scratch, mode):
 
 
 def test_an_escaped_child_holding_stdout_does_not_hang_the_run(cases, scratch, hostile):
-    """A setsid() child keeps the loader's stdout open: the group kill cannot reach it, so the
-    adapter gives the pipe DRAIN_SECONDS to close and goes on with what it read."""
+    """A setsid() child keeps the loader's stdout open: the group kill cannot reach it, the
+    run's other means do, and the run does not wait for the pipe."""
     verdict, seconds = run(cases[CASE], fake(scratch, "children.py",
                                              "new-session-holding-stdout"), timeout=5)
-    assert seconds < DRAIN_SECONDS + 10
+    assert seconds < DRAIN_SECONDS
     assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
     assert any(d.startswith("stdout: fake loader ") for d in verdict.details)
     assert scratch.trees() == scratch.before
-    survivors = [pid for pid in scratch.pids("child") if alive(pid)]
+    for pid in scratch.pids("child"):
+        assert gone(lambda: not alive(pid), within=1.0), f"child {pid} survived"
     hostile(GROUP, "the loader exits, leaving a setsid() child that keeps its stdout open",
-            did(verdict, f" after {seconds:.0f} s (the adapter gives up on the pipe after "
-                         f"{DRAIN_SECONDS:g} s); the child "
-                         + ("SURVIVED the run (xfail test)" if survivors else "was killed")))
+            did(verdict, f" after {seconds:.1f} s; the child was killed with the run"))
+
+
+CLEAN_ENV = {
+    "clean-env": "a child that calls setsid() and execs with an empty environment (as "
+                 "`setsid env -i` does), leaving the group, the session and the environment mark",
+    "clean-env-holding-stdout": "the same child, keeping the loader's stdout open",
+}
+
+
+@pytest.mark.parametrize("mode", sorted(CLEAN_ENV))
+def test_a_child_that_sheds_its_environment_is_killed_and_does_not_hold_up_the_run(
+        cases, scratch, hostile, mode):
+    verdict, seconds = run(cases[CASE], fake(scratch, "children.py", mode), timeout=30)
+    assert seconds < DRAIN_SECONDS, "the run waited for the child the loader left behind"
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
+    assert any(d.startswith("stdout: fake loader ") for d in verdict.details)
+    children = scratch.pids("child")
+    assert children
+    for pid in children:
+        assert gone(lambda: not alive(pid), within=1.0), f"child {pid} ({mode}) survived"
+    scratch.assert_clean()
+    how = ("its own cgroup" if descendants.cgroup_parent() else
+           "the runner being the child subreaper")
+    hostile(GROUP, f"the loader exits, leaving {CLEAN_ENV[mode]}",
+            did(verdict, f" at once; the child was killed through {how}"
+                         + (" (and as a holder of the output pipe)" if "stdout" in mode
+                            else "")))
+
+
+def test_an_escaped_child_does_not_recreate_the_case_directory(cases, scratch, hostile):
+    verdict, _ = run(cases[CASE], fake(scratch, "children.py", "clean-env-writer"), timeout=30)
+    (child,) = scratch.pids("child")
+    assert gone(lambda: not alive(child), within=1.0)
+    time.sleep(1.5)  # past the second after which the child would have written
+    assert scratch.trees() == scratch.before, "the case directory was recreated"
+    hostile(GROUP, "the loader exits, leaving a child without the environment mark that "
+                   "recreates the case directory a second later and writes into it",
+            did(verdict, "; the child was killed with the run, and nothing was written"))
+
+
+@pytest.mark.parametrize("mode", ["clean-env", "clean-env-holding-stdout"])
+def test_without_a_cgroup_the_subreaper_kills_a_child_that_sheds_its_environment(
+        cases, scratch, monkeypatch, mode):
+    monkeypatch.setattr(descendants, "cgroup_parent", lambda: None)
+    if descendants.prctl() is None:
+        pytest.skip("no prctl (not Linux)")
+    monkeypatch.setattr(descendants, "_REAPER", descendants._REAPER)  # restored afterwards
+    try:
+        verdict, seconds = run(cases[CASE], fake(scratch, "children.py", mode), timeout=30)
+    finally:  # the rest of the session's orphans go to init again
+        descendants.prctl()(descendants.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+    assert seconds < DRAIN_SECONDS
+    assert (verdict.outcome, verdict.kind) == (Outcome.BLOCKED, "no-harness-output")
+    for pid in scratch.pids("child"):
+        assert gone(lambda: not alive(pid), within=1.0), f"child {pid} ({mode}) survived"
 
 
 # --- 4. crashes and exit statuses ---------------------------------------------------------------

@@ -9,6 +9,13 @@
     children.py new-session ROOT MAIN   a child that calls setsid(), a session and group of its own
     children.py new-session-holding-stdout ROOT MAIN
                                         the same, keeping the loader's stdout open
+    children.py clean-env ROOT MAIN     a child that calls setsid() and execs with an empty
+                                        environment (as `setsid env -i` does)
+    children.py clean-env-holding-stdout ROOT MAIN
+                                        the same, keeping the loader's stdout open
+    children.py clean-env-writer ROOT MAIN
+                                        the same, and a second after the loader ended it
+                                        recreates ROOT and writes a file into it
 
 The loader itself prints one line (no harness line) and exits 0.
 """
@@ -69,6 +76,27 @@ elif mode in ("new-group", "new-session", "new-session-holding-stdout"):
         linger(record=False)
     os.close(ready_w)
     os.read(ready_r, 1)  # exit only once the child has left the group and recorded its pid
+elif mode in ("clean-env", "clean-env-holding-stdout", "clean-env-writer"):
+    ready_r, ready_w = os.pipe()
+    if os.fork() == 0:
+        os.close(ready_r)
+        os.setsid()
+        if mode != "clean-env-holding-stdout":
+            detach_output()
+        record_pid("child")  # the pid stays the same through the exec below
+        os.write(ready_w, b"x")
+        os.close(ready_w)
+        after = ["write-later", sys.argv[2]] if mode == "clean-env-writer" else ["linger"]
+        os.execve(sys.executable, [sys.executable, __file__, "exec-clean"] + after, {})
+    os.close(ready_w)
+    os.read(ready_r, 1)
+elif mode == "exec-clean":  # the child above, after its exec, with no environment at all
+    if sys.argv[2] == "write-later":
+        time.sleep(1.0)
+        os.makedirs(sys.argv[3], exist_ok=True)
+        with open(os.path.join(sys.argv[3], "written-by-an-escaped-child"), "w") as out:
+            out.write("x")
+    linger(record=False)
 else:
     sys.exit(f"children.py: unknown mode {mode}")
 time.sleep(0.2)  # let the processes started above record their pids
