@@ -29,6 +29,10 @@ MAX_BYTES = 1 << 20
 #: Values (scalars, lists, mappings) read from one case file at most: a 10,000-module case
 #: holds some 20,000; a mebibyte of one-character items would take many seconds to parse.
 MAX_NODES = 50_000
+#: Modules in one case at most: a command loader's run writes each as a file and removes it
+#: afterwards, so MAX_NODES alone would let one case hold some 25,000 (the largest real case
+#: has 42).
+MAX_MODULES = 1_000
 
 
 class CaseError(YamlError):
@@ -356,6 +360,9 @@ def _read(path: str, identifier: str) -> Case:
             raise doc.error(["relies", index], f"{clause_id!r} is cited as tested; a case relies "
                             "only on clauses it does not test")
     modules = data["modules"]
+    if len(modules) > MAX_MODULES:
+        raise doc.error(["modules"], f"{len(modules)} modules; a case holds at most "
+                        f"{MAX_MODULES} (each is a file written for every run)", key=True)
     if HARNESS_ID in modules:
         raise doc.error(["modules", HARNESS_ID], "this id is the harness helper's", key=True)
     folded: dict[str, str] = {}

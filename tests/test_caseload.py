@@ -276,6 +276,14 @@ def test_harness_id_is_reserved(tmp_path):
     check(path, error, 8, f"modules.{HARNESS_ID}", "harness")
 
 
+def test_a_case_holds_at_most_max_modules_modules(tmp_path):
+    many = VALID + "".join(f"  m{i}: x\n" for i in range(caseload.MAX_MODULES - 1))
+    assert len(load(write(tmp_path, "most.yaml", many), tmp_path).modules) == caseload.MAX_MODULES
+    path, error = refused(tmp_path, many + "  oneMore: x\n")
+    check(path, error, 3, "modules", f"{caseload.MAX_MODULES + 1} modules",
+          f"at most {caseload.MAX_MODULES}")
+
+
 def test_ids_differing_only_in_case(tmp_path):
     text = TITLE + CLAUSES + PROGRAM + "  lib/helper: x\n  lib/Helper: y\n"
     path, error = refused(tmp_path, text)

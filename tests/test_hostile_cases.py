@@ -21,8 +21,8 @@ from typing import Callable
 
 import pytest
 
-from conformance.caseload import (MAX_BYTES, MAX_NODES, CaseError, discover, find, load,
-                                  load_all)
+from conformance.caseload import (MAX_BYTES, MAX_MODULES, MAX_NODES, CaseError, discover,
+                                  find, load, load_all)
 from conformance.command import write_case_tree, write_tree
 from conformance.exitcodes import ExitCode
 from conformance.yamlfile import MAX_DEPTH
@@ -235,6 +235,8 @@ HOSTILE_FILES = [
             "main", ("does not match",)),
     Hostile("module id of 201 characters", _module("a" * 201), AFTER, "modules." + "a" * 201,
             ("201 characters", "at most 200")),
+    Hostile("module id of 256 characters (127 'a/' terms, then 'bb')", _module("a/" * 127 + "bb"),
+            AFTER, "modules." + "a/" * 127 + "bb", ("256 characters", "at most 200")),
     Hostile("module id of 100,000 characters", VALID + f"  ? {json.dumps('a/' * 50_000 + 'b')}"
             "\n  : x\n", AFTER, "modules." + "a/" * 50_000 + "b", ("100001 characters",)),
     Hostile("main '../../x'", TITLE + CLAUSES + "main: ../../x\n" + PROGRAM, 3, "main",
@@ -278,6 +280,9 @@ HOSTILE_FILES = [
             # 12 values come before the list's items: the mapping, 4 keys, title, clauses
             # and its item, modules and its key and value, and the list
             f"notes[{MAX_NODES - 12}]", (f"more than {MAX_NODES} values",)),
+    Hostile(f"a case with {MAX_MODULES + 1:,} modules",
+            VALID + "".join(f"  m{i}: x\n" for i in range(MAX_MODULES)), 3, "modules",
+            (f"{MAX_MODULES + 1} modules", f"at most {MAX_MODULES}")),
     Hostile("10,000 nested lists", VALID + "notes: " + "[" * 10_000 + "]" * 10_000 + "\n", AFTER,
             "notes" + "[0]" * (MAX_DEPTH - 1), (f"nested more than {MAX_DEPTH} levels",)),
     Hostile("10,000 nested mappings", VALID + "notes: " + "{a: " * 10_000 + "1" + "}" * 10_000
