@@ -64,6 +64,9 @@ class Declaration:
     spec: str | None = None
     #: Seconds a case may take on it, if it needs other than the runner's default.
     timeout: float | None = None
+    #: How its runs are confined (conformance.confine: "environment" or "bwrap"); "" when
+    #: they are not.
+    confinement: str = ""
 
 
 @runtime_checkable

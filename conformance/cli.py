@@ -146,11 +146,16 @@ def _add_loader_options(p: argparse.ArgumentParser) -> None:
     group.add_argument("--env", action="append", metavar="KEY=VALUE",
                        help="an environment variable for --loader-cmd (repeatable; values "
                             "take the placeholders too)")
+    group.add_argument("--confine", action="store_true",
+                       help="run a loader command confined: a clean environment and a private "
+                            "HOME, TMPDIR and working directory in the case's temporary "
+                            "directory; where bwrap works, also a read-only file system but "
+                            "for that directory, the home directory hidden, no network")
 
 
 def _loader(args: argparse.Namespace):
     return from_options(args.loader, args.loader_cmd, args.loader_file, args.loader_name,
-                        args.sandbox, args.env)
+                        args.sandbox, args.env, getattr(args, "confine", False))
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -162,7 +167,10 @@ def _run_parser() -> argparse.ArgumentParser:
                         f"claims, else {DEFAULT_SPEC})")
     p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose id contains TEXT")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR",
-                   help="the case directory (default: the suite's own cases)")
+                   help="the case directory (default: the suite's own cases); a case "
+                        "program runs with your rights and, on a loader command such as node, "
+                        "can read, change and delete your files: run cases you did not write "
+                        "with --confine")
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="time limit per case (default: what the loader declares, else "
                         f"{DEFAULT_TIMEOUT:g})")
@@ -325,7 +333,8 @@ def run_command(argv: Sequence[str]) -> int:
         print("interrupted before any case ran", file=sys.stderr)
         return ExitCode.INTERRUPTED
     planned = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
-                      False, tuple(suite.ids), features.states())
+                      False, tuple(suite.ids), features.states(),
+                      loader.declaration.confinement)
     try:
         with signals.held():
             stream = Writer(args.json, planned) if args.json else None
@@ -338,6 +347,7 @@ def run_command(argv: Sequence[str]) -> int:
     progress = Progress(sys.stdout, args.verbose)
     progress.header(loader.name, spec, len(suite), __version__)
     progress.features(features)
+    progress.confinement(loader.declaration.confinement)
     # The summary needs only the tally; JUnit XML and expectations list every case.
     every = [] if args.junit or args.expectations or args.write_expectations else None
     tally = Tally()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Callable, Mapping
 
 from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.confine import absolute_words, confine
 from conformance.descendants import Descendants, kill_group
 
 #: Bytes of stdout and of stderr kept from one run; the rest is read and dropped.
@@ -237,11 +238,13 @@ def _wait(proc: subprocess.Popen, timeout: float) -> bool:
 
 
 def run_command(argv: list[str], cwd: Path, env: Mapping[str, str], timeout: float,
-                output_limit: int = OUTPUT_LIMIT, limit: float | None = None) -> Execution:
+                output_limit: int = OUTPUT_LIMIT, limit: float | None = None,
+                shown: str | None = None) -> Execution:
     """Run argv in its own process group; when it ends, times out or floods its output, kill
-    the group and every process that inherited this run's mark. `limit`: the time limit a
-    timeout names, when `timeout` is what is left of it."""
-    command = shlex.join(argv)
+    it and all its descendants (see conformance.descendants). `limit`: the time limit a
+    timeout names, when `timeout` is what is left of it; `shown`: the command as messages
+    name it (default: argv)."""
+    command = shown or shlex.join(argv)
     started = time.perf_counter()
     family = Descendants()
     try:
@@ -331,24 +334,30 @@ class CommandLoader:
 
     def __init__(self, template: str, *, name: str | None = None,
                  declaration: Declaration = Declaration(),
-                 env: Mapping[str, str] | None = None):
+                 env: Mapping[str, str] | None = None, confined: bool = False):
         self.argv = parse_template(template)
         self.template = template
         self.name = name or template
         self.declaration = declaration
         self.env = dict(env or {})
+        #: Run confined (see conformance.confine): a clean environment, private HOME and
+        #: working directory, and with bwrap a read-only file system.
+        self.confined = confined
+
+    def _own_env(self, root: Path, main: str) -> dict[str, str]:
+        values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
+        return {k: substitute(v, values) for k, v in self.env.items()}
 
     def command_for(self, root: Path, main: str) -> tuple[list[str], dict[str, str]]:
         values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
-        argv = [substitute(arg, values) for arg in self.argv]
-        env = {**os.environ, **{k: substitute(v, values) for k, v in self.env.items()}}
-        return argv, env
+        words = absolute_words(self.argv) if self.confined else self.argv
+        argv = [substitute(arg, values) for arg in words]
+        return argv, {**os.environ, **self._own_env(root, main)}
 
     def shell_line(self, root: Path, main: str) -> str:
         """The command for a module tree at root, as one line a shell can run."""
         argv, _ = self.command_for(root, main)
-        values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
-        env = [f"{k}={shlex.quote(substitute(v, values))}" for k, v in self.env.items()]
+        env = [shlex.quote(f"{k}={v}") for k, v in self._own_env(root, main).items()]
         return " ".join((["env"] + env if env else []) + [shlex.quote(a) for a in argv])
 
     def run(self, program: Program) -> Execution:
@@ -368,9 +377,13 @@ class CommandLoader:
             writing = time.perf_counter() - started
             argv, env = self.command_for(root, program.main)
             # Run where the suite was started, so that relative paths in the template work.
-            execution = run_command(argv, Path.cwd(), env,
+            cwd, shown = Path.cwd(), shlex.join(argv)
+            if self.confined:
+                argv, env, cwd = confine(argv, env, base, self._own_env(root, program.main))
+                shown += f" (confined: {self.declaration.confinement or 'environment'})"
+            execution = run_command(argv, cwd, env,
                                     max(0.0, deadline - time.monotonic()),
-                                    limit=program.timeout)
+                                    limit=program.timeout, shown=shown)
             if writing >= WRITING_NOTED:
                 execution = dataclasses.replace(
                     execution, diagnostic=f"{execution.diagnostic}; writing the module tree "

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import math
 import os
+import re
 import shutil
 from importlib import metadata, resources
 from pathlib import Path
@@ -14,10 +16,13 @@ from typing import Any, Callable, Mapping
 from conformance import SPEC_VERSIONS
 from conformance.adapter import FEATURES, Declaration, Loader
 from conformance.command import CommandLoader, TemplateError
+from conformance.confine import level as confinement_level
 from conformance.yamlfile import YamlError, read_document
 
 #: The entry-point group through which an installed package registers a loader by name.
 ENTRY_POINTS = "commonjs_conformance.loaders"
+#: An environment variable's name, as a loader file or --env may give it.
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LOADER_FILE_KEYS = ("name", "command", "env", "sandbox", "spec", "timeout", "features", "install")
 #: The range of a time limit per case, in seconds. Below the floor no loader can start; past
 #: the ceiling (or at infinity, or NaN) a hung case would hold the run for good.
@@ -102,6 +107,10 @@ def from_file(path: Path) -> CommandLoader:
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                             for k, v in env.items()):
         raise doc.error(["env"], "env maps variable names to strings (quote numbers)")
+    for key in env:
+        if not _VARIABLE.fullmatch(key):
+            raise doc.error(["env", key], "a variable name is letters, digits and '_', not "
+                            "starting with a digit", key=True)
     sandbox = data.get("sandbox", False)
     if not isinstance(sandbox, bool):
         raise doc.error(["sandbox"], "sandbox is true or false")
@@ -209,16 +218,32 @@ def parse_env(pairs: list[str] | None) -> dict[str, str]:
     env = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise LoaderError(f"--env takes KEY=VALUE, not {pair!r}")
+        if not sep or not _VARIABLE.fullmatch(key):
+            raise LoaderError(f"--env takes KEY=VALUE (KEY letters, digits and '_', not "
+                              f"starting with a digit), not {pair!r}")
         env[key] = value
     return env
 
 
 def from_options(loader: str | None = None, loader_cmd: str | None = None,
                  loader_file: Path | None = None, loader_name: str | None = None,
-                 sandbox: bool = False, env: list[str] | None = None) -> Loader:
+                 sandbox: bool = False, env: list[str] | None = None,
+                 confine: bool = False) -> Loader:
     """The loader that command-line options choose (the CLI's and pytest's alike)."""
+    chosen = _from_options(loader, loader_cmd, loader_file, loader_name, sandbox, env)
+    if confine:
+        if not isinstance(chosen, CommandLoader):
+            raise LoaderError("--confine goes with a loader command (--loader-cmd, "
+                              "--loader-file, or a loader file such as node); an in-process "
+                              "loader runs inside the suite")
+        chosen.confined = True
+        chosen.declaration = dataclasses.replace(chosen.declaration,
+                                                 confinement=confinement_level())
+    return chosen
+
+
+def _from_options(loader: str | None, loader_cmd: str | None, loader_file: Path | None,
+                  loader_name: str | None, sandbox: bool, env: list[str] | None) -> Loader:
     given = (("--loader", loader), ("--loader-cmd", loader_cmd), ("--loader-file", loader_file),
              ("--loader-name", loader_name))
     for option, value in given:  # an empty value never falls back to the reference loader

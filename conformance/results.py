@@ -80,6 +80,8 @@ class Results:
     #: The loader's optional features as the run knew them: name -> "present (probed)",
     #: "absent (declared)", "unknown", ...
     features: Mapping[str, str] = field(default_factory=dict)
+    #: How the loader's runs were confined ("environment", "bwrap"); "" when they were not.
+    confinement: str = ""
     #: The counts of the run; counted from verdicts when not given.
     tally: Tally = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
@@ -125,7 +127,7 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
 def _header(results: Results) -> dict[str, Any]:
     return {"format": FORMAT, "suite": results.suite, "loader": results.loader,
             "spec": results.spec, "sandbox": results.sandbox, "planned": list(results.planned),
-            "features": dict(results.features)}
+            "features": dict(results.features), "confinement": results.confinement}
 
 
 def _end(results: Results) -> dict[str, Any]:
@@ -363,6 +365,9 @@ def read(path: Path) -> Results:
     sandbox = _need(path, number, header, "sandbox", bool, "true or false")
     planned = _strings(path, number, header, "planned")
     features = _features(path, header)
+    confinement = header.get("confinement", "")
+    if not isinstance(confinement, str):
+        raise ResultsError(path, number, "field 'confinement' must be a string")
     last_number, last = records[-1]
     end = last if len(records) > 1 and isinstance(last, dict) and last.get("end") else None
     verdicts = tuple(_verdict(path, n, r) for n, r in records[1:]
@@ -372,4 +377,5 @@ def read(path: Path) -> Results:
         seconds = float(_need(path, last_number, end, "seconds", (int, float), "a finite number"))
     else:
         complete, seconds = False, sum(v.seconds for v in verdicts)
-    return Results(suite, loader, spec, sandbox, verdicts, seconds, complete, planned, features)
+    return Results(suite, loader, spec, sandbox, verdicts, seconds, complete, planned, features,
+                   confinement)

@@ -51,6 +51,16 @@ class Progress:
         self.out.write(f"commonjs-conformance {suite}: {count} cases, loader "
                        f"{one_line(loader)}, Modules/{spec}\n")
 
+    def confinement(self, level: str) -> None:
+        """How the loader's runs are confined, if they are."""
+        what = {"bwrap": "bwrap: the file system read-only but for the case's directory, "
+                         "the home directory hidden, no network",
+                "environment": "a clean environment, private HOME and working directory "
+                               "(bwrap is not available: files are reachable by absolute "
+                               "path)"}
+        if level:
+            self.out.write(f"confined: {what.get(level, one_line(level))}\n")
+
     def features(self, features: Features) -> None:
         """The optional features the run goes by, and where a declaration and the probe
         disagree."""

@@ -4,6 +4,7 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,10 @@ def test_the_time_spent_writing_the_tree_is_taken_from_the_loader(tmp_path):
     assert execution.ending is Ending.TIMED_OUT
     assert "killed after 1 s;" in execution.diagnostic  # the limit, not what was left of it
     assert execution.seconds < 30
+
+
+def test_the_shell_line_quotes_each_variable_whole():
+    loader = CommandLoader("node {main_file}", env={"A_B": "x y; rm -rf ~", "P": "{root}/lib"})
+    line = loader.shell_line(Path("/r o"), "program")
+    assert shlex.split(line) == ["env", "A_B=x y; rm -rf ~", "P=/r o/lib", "node",
+                                 "/r o/program.js"]

@@ -163,3 +163,13 @@ def test_keep_failed_keeps_the_tree_and_the_exact_command(repo, tmp_path):
     rerun = subprocess.run(["sh", str(case_dir / "rerun.sh")], capture_output=True, text=True,
                            timeout=60)
     assert re.search(r"^FAIL \d+ ", rerun.stdout, re.M)  # the kept command reproduces the failure by hand
+
+
+@pytest.mark.parametrize("key", ["-i", "A B", "1A", "A;B"])
+def test_an_environment_variable_name_is_letters_digits_and_underscores(tmp_path, key):
+    with pytest.raises(LoaderError, match="--env takes KEY=VALUE"):
+        from_options(loader_cmd="node {main_file}", env=[f"{key}=1"])
+    path = tmp_path / "loader.yaml"
+    path.write_text(f"name: x\ncommand: node {{main_file}}\nenv:\n  {key!r}: '1'\n")
+    with pytest.raises(LoaderFileError, match=r"loader\.yaml:4: env\.|variable name"):
+        from_file(path)
