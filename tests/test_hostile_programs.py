@@ -127,7 +127,7 @@ HOSTILE = [
     Hostile("a memory bomb: growing arrays",
             {"program": TRACES + START + "var a = [];\n"
                                          "for (;;) { a.push(new Array(100000).fill(1)); }\n"},
-            UNCAUGHT, "out of memory"),
+            UNCAUGHT + TIMED_OUT, "out of memory"),  # on a busy machine the time runs out first
     Hostile("a memory bomb: a string doubling itself",
             {"program": TRACES + START + "var s = 'x';\nfor (;;) { s = s + s; }\n"},
             UNCAUGHT, "out of memory"),
