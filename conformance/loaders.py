@@ -8,6 +8,7 @@ import inspect
 import math
 import os
 import re
+import shlex
 import shutil
 from importlib import metadata, resources
 from pathlib import Path
@@ -17,13 +18,17 @@ from conformance import SPEC_VERSIONS
 from conformance.adapter import FEATURES, Declaration, Loader
 from conformance.command import CommandLoader, TemplateError
 from conformance.confine import level as confinement_level
+from conformance.host import HostLoader
 from conformance.yamlfile import YamlError, read_document
 
 #: The entry-point group through which an installed package registers a loader by name.
 ENTRY_POINTS = "commonjs_conformance.loaders"
 #: An environment variable's name, as a loader file or --env may give it.
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-LOADER_FILE_KEYS = ("name", "command", "env", "sandbox", "spec", "timeout", "features", "install")
+LOADER_FILE_KEYS = ("name", "command", "protocol", "env", "sandbox", "spec", "timeout",
+                    "features", "install")
+#: How a loader file's command is run: once per case on a module directory, or as a host.
+PROTOCOLS = ("command", "host")
 #: The range of a time limit per case, in seconds. Below the floor no loader can start; past
 #: the ceiling (or at infinity, or NaN) a hung case would hold the run for good.
 MIN_TIMEOUT = 0.1
@@ -81,16 +86,35 @@ def command_loader(template: str, *, name: str | None = None, sandbox: bool = Fa
                                                        features=dict(features or {})))
     except TemplateError as exc:
         raise LoaderError(str(exc)) from None
-    program = loader.argv[0]
+    _check_program(loader.argv[0], install)
+    return loader
+
+
+def host_loader(template: str, *, name: str, sandbox: bool = False,
+                env: Mapping[str, str] | None = None, spec: str | None = None,
+                timeout: float | None = None, features: Mapping[str, bool] | None = None,
+                install: str | None = None) -> HostLoader:
+    """A loader run as a host (see conformance.host); LoaderError when it cannot work here."""
+    try:
+        loader = HostLoader(template, name=name, env=env,
+                            declaration=Declaration(sandbox=sandbox, spec=spec, timeout=timeout,
+                                                    features=dict(features or {})))
+    except (TemplateError, ValueError) as exc:
+        raise LoaderError(str(exc)) from None
+    _check_program(loader.argv[0], install)
+    return loader
+
+
+def _check_program(program: str, install: str | None) -> None:
+    """LoaderError when `program` cannot be run: not on PATH, or not executable."""
     if shutil.which(program) is None:
         hint = f" ({install})" if install else ""
         if os.sep in program and os.path.isfile(program):
             raise LoaderError(f"the loader command {program!r} is not executable{hint}")
         raise LoaderError(f"the loader command {program!r} is not found on PATH{hint}")
-    return loader
 
 
-def from_file(path: Path) -> CommandLoader:
+def from_file(path: Path) -> CommandLoader | HostLoader:
     """The command loader a loader file describes (see README, 'Certify your loader')."""
     doc = read_document(Path(path), 1 << 16, LoaderFileError)
     data = doc.data
@@ -127,8 +151,18 @@ def from_file(path: Path) -> CommandLoader:
     install = data.get("install")
     if install is not None and not isinstance(install, str):
         raise doc.error(["install"], "install is a string telling how to get the loader")
+    protocol = data.get("protocol", "command")
+    if protocol not in PROTOCOLS:
+        raise doc.error(["protocol"], f"protocol is one of {', '.join(PROTOCOLS)}")
+    # {loader_dir}: the directory of the loader file, so that it can name files beside it.
+    here = shlex.quote(str(Path(path).resolve().parent))
+    command = data["command"].replace("{loader_dir}", here)
+    env = {k: v.replace("{loader_dir}", str(Path(path).resolve().parent)) for k, v in env.items()}
     try:
-        return command_loader(data["command"], name=data["name"], sandbox=sandbox, env=env,
+        if protocol == "host":
+            return host_loader(command, name=data["name"], sandbox=sandbox, env=env, spec=spec,
+                               timeout=timeout, features=features, install=install)
+        return command_loader(command, name=data["name"], sandbox=sandbox, env=env,
                               spec=spec, timeout=timeout, features=features, install=install)
     except LoaderError as exc:
         raise doc.error(["command"], str(exc)) from None

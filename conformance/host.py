@@ -1,0 +1,169 @@
+"""A loader run as a host: one long-lived process that takes case after case as JSON lines.
+
+The host protocol (docs/host-protocol.md, schemas in conformance/schema/host-*.schema.json):
+the host writes a hello line, then answers each request line (a program: its modules, main
+id, sandbox, time limit) with a reply line (what the program printed, its exit code). The
+runner alone keeps time and judges: a host that hangs, dies, floods or breaks the protocol is
+killed with all it started, the case gets the verdict a command loader would get, and the
+next case goes to a fresh host.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shlex
+import time
+from collections import deque
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import jsonschema
+
+from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.command import OUTPUT_LIMIT, PLACEHOLDERS, parse_template
+from conformance.transport import (DIED, FLOODED, GARBLED, STUCK, Broken, Channel, Exchange,
+                                   Pool, StartError, pipeline)
+
+PROTOCOL = "commonjs-conformance-host"
+#: The protocol version this runner speaks.
+VERSION = 1
+#: Seconds a host may take from its start to its hello line.
+START_SECONDS = 30.0
+#: Bytes of one line from a host at most: both outputs at their limit, every character escaped.
+LINE_LIMIT = 2 * 6 * OUTPUT_LIMIT + (64 << 10)
+
+
+@functools.cache
+def schema(name: str) -> jsonschema.protocols.Validator:
+    """The validator of one message of the protocol: "hello", "request" or "reply"."""
+    text = resources.files("conformance").joinpath(f"schema/host-{name}.schema.json")
+    document = json.loads(text.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(document)
+
+
+def problem(name: str, message: Any) -> str | None:
+    """Why `message` is not a valid `name` message, in one line; None when it is."""
+    error = jsonschema.exceptions.best_match(schema(name).iter_errors(message))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return (f"{where}: " if where else "") + error.message[:300]
+
+
+class HostLoader:
+    """A loader that is a long-lived host process speaking the host protocol."""
+
+    #: run() waits on another process: a run with -j N runs it in N threads, each host busy
+    #: with one case at a time.
+    waits_on_process = True
+
+    def __init__(self, template: str, *, name: str | None = None,
+                 declaration: Declaration = Declaration(),
+                 env: Mapping[str, str] | None = None):
+        self.argv = parse_template(template)
+        used = [p for p in PLACEHOLDERS if any(f"{{{p}}}" in word for word in self.argv)]
+        if used:
+            raise ValueError(f"a host's command takes no {{{used[0]}}}: the modules come in "
+                             "each request")
+        self.template = template
+        self.name = name or Path(self.argv[0]).name
+        self.declaration = declaration
+        self.env = dict(env or {})
+        self.pool = Pool(self._start)
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+    def _start(self) -> Channel:
+        """A new host that has said hello (StartError when it did not)."""
+        channel = Channel(self.argv, {**os.environ, **self.env}, Path.cwd(), LINE_LIMIT)
+        hello = channel.receive(time.monotonic() + START_SECONDS)
+        if isinstance(hello, Broken):
+            why = {STUCK: f"no hello line within {START_SECONDS:g} s", DIED: "it ended",
+                   FLOODED: "its first line was too long", GARBLED: "its first line"}[hello.why]
+            raise StartError(f"{why}{': ' + hello.detail if hello.detail else ''}")
+        wrong = problem("hello", hello)
+        if wrong is None and hello["version"] != VERSION:
+            wrong = (f"it speaks version {hello['version']} of the host protocol; this runner "
+                     f"speaks {VERSION}")
+        if wrong is not None:
+            channel.kill()
+            raise StartError(f"its hello line is wrong: {wrong}")
+        channel.state.update(next_id=1, waiting=deque())
+        return channel
+
+    def run(self, program: Program) -> Execution:
+        (execution,) = self.run_all([program])
+        return execution
+
+    def run_all(self, programs: Iterable[Program]) -> Iterator[Execution]:
+        """Execution of each program in turn, through one host, the next sent ahead."""
+        return pipeline(programs, self.pool, _Exchange(self), self._unavailable)
+
+    def _unavailable(self, program: Program, error: StartError) -> Execution:
+        return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
+                         diagnostic=f"the host did not start: {error}; command: {self.command}")
+
+    def close(self) -> None:
+        """Stop the idle hosts."""
+        self.pool.close()
+
+
+class _Exchange(Exchange[Program, Execution]):
+    def __init__(self, loader: HostLoader):
+        self.loader = loader
+
+    def messages(self, channel: Channel, program: Program) -> list[Mapping[str, Any]]:
+        return [{"type": "run", "id": channel.state["next_id"], "case": program.name,
+                 "modules": dict(program.modules), "main": program.main,
+                 "sandbox": self.loader.declaration.sandbox, "timeout": program.timeout}]
+
+    def sent(self, channel: Channel, program: Program) -> None:
+        channel.state["waiting"].append(channel.state["next_id"])
+        channel.state["next_id"] += 1
+
+    def limit(self, program: Program) -> float:
+        return program.timeout
+
+    def reply(self, channel: Channel, program: Program, message: dict[str, Any],
+              seconds: float) -> Execution | Broken:
+        expected = channel.state["waiting"].popleft()
+        wrong = problem("reply", message)
+        if wrong is None and message["id"] != expected:
+            wrong = f"the reply is to request {message['id']}, not {expected}"
+        if wrong is not None:
+            return Broken(GARBLED, f"a reply that breaks the protocol ({wrong})")
+        out, err = message["stdout"], message["stderr"]
+        cut = len(out) > OUTPUT_LIMIT or len(err) > OUTPUT_LIMIT
+        notes = ["the host dropped output beyond its own limit"] if message.get("truncated") \
+            else []
+        if cut:
+            notes.append(f"output beyond {OUTPUT_LIMIT} characters was dropped")
+        code = message["exit_code"]
+        return Execution(out[:OUTPUT_LIMIT], err[:OUTPUT_LIMIT], Ending.EXITED, code, seconds,
+                         "; ".join([f"exit status {code}; host: {self.loader.command}"] + notes),
+                         truncated=cut or bool(message.get("truncated")))
+
+    def broken(self, channel: Channel, program: Program, broken: Broken,
+               seconds: float) -> Execution:
+        host = f"host: {self.loader.command}"
+        fresh = "a fresh host takes the next case"
+        if broken.why == STUCK:
+            return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
+                             diagnostic=f"killed after {program.timeout:g} s (the host was "
+                                        f"killed; {fresh}); {host}")
+        if broken.why == FLOODED:
+            return Execution(stdout="", ending=Ending.EXITED, exit_code=None, seconds=seconds,
+                             truncated=True,
+                             diagnostic=f"stopped at the output limit: the host wrote "
+                                        f"{broken.detail} (it was killed; {fresh}); {host}")
+        if broken.why == DIED:
+            what = f"the host died while running the case ({broken.detail})"
+        else:
+            what = f"the host broke the protocol: {broken.detail} (it was killed)"
+        return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
+                         diagnostic=f"{what}; {fresh}; {host}")

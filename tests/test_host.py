@@ -1,0 +1,209 @@
+"""Loaders run as hosts: the host protocol, and what the runner does with a host that misbehaves."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance import host
+from conformance.adapter import Ending, Program
+from conformance.host import HostLoader, problem
+from conformance.loaders import LoaderFileError, from_file
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE = Path(__file__).resolve().parent / "fake_hosts" / "host.py"
+GROUP = "Misbehaving loaders"
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+def fake(*args: str) -> HostLoader:
+    return HostLoader(" ".join([sys.executable, str(FAKE), *args]), name="fake host")
+
+
+def programs(count: int, timeout: float = 20.0, slow: int = 0) -> list[Program]:
+    """Programs c1..cN; program number `slow` has a time limit of one second."""
+    return [Program(name=f"c{i}", modules={"program": "print('x');"}, main="program",
+                    timeout=1.0 if i == slow else timeout) for i in range(1, count + 1)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+
+
+@pytest.fixture
+def loaders():
+    made = []
+
+    def make(*args: str) -> HostLoader:
+        made.append(fake(*args))
+        return made[-1]
+
+    yield make
+    for loader in made:
+        loader.close()
+
+
+def test_a_host_runs_case_after_case_in_one_process(loaders):
+    loader = loaders("leak")
+    executions = list(loader.run_all(programs(4)))
+    assert [e.stdout for e in executions] == [f"ran c{i}\nrequests before: {i - 1}\n"
+                                              for i in range(1, 5)]
+    assert all(e.ending is Ending.EXITED and e.exit_code == 0 for e in executions)
+
+
+MISBEHAVIOURS = {
+    "hang": (Ending.TIMED_OUT, "killed after 1 s (the host was killed; a fresh host takes "
+                               "the next case)",
+             "the host never answers a request"),
+    "die": (Ending.CRASHED, "the host died while running the case (exit status 7; its stderr "
+                            "ended: host.py: dying on purpose)",
+            "the host exits in the middle of a request"),
+    "flood": (Ending.EXITED, "stopped at the output limit: the host wrote a line longer than",
+              "the host answers with a line past the limit"),
+    "garbage": (Ending.CRASHED, "the host broke the protocol: not a line of JSON",
+                "the host answers with a line that is not JSON"),
+    "array": (Ending.CRASHED, "the host broke the protocol: a JSON list, not an object",
+              "the host answers with a JSON array"),
+    "wrong-id": (Ending.CRASHED, "a reply that breaks the protocol (the reply is to request "
+                                 "1002, not 2)", "the host answers with another request's id"),
+    "bad-shape": (Ending.CRASHED, "a reply that breaks the protocol ('stderr' is a required "
+                                  "property)", "the host answers without a stderr field"),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MISBEHAVIOURS))
+def test_a_misbehaving_host_gets_a_named_verdict_and_the_next_case_a_fresh_host(
+        loaders, monkeypatch, hostile, mode):
+    monkeypatch.setattr(host, "LINE_LIMIT", 64 << 10)
+    ending, says, tried = MISBEHAVIOURS[mode]
+    loader = loaders(mode, "2")
+    runs = loader.run_all(programs(4, slow=2 if mode == "hang" else 0))
+    executions = list(runs)
+    assert [e.stdout for e in executions[:1] + executions[2:]] == ["ran c1\n", "ran c3\n",
+                                                                   "ran c4\n"]
+    broken = executions[1]
+    assert broken.ending is ending and broken.stdout == ""
+    assert says in broken.diagnostic
+    assert broken.diagnostic.endswith(f"host: {loader.command}")
+    if mode == "flood":
+        assert broken.truncated
+    hostile(GROUP, f"a host (`protocol: host`): {tried}",
+            f"that case: {ending.value}, `{says}`; the host was killed, and the next case "
+            "ran on a fresh one")
+
+
+def test_a_broken_host_is_killed_with_everything_it_started(loaders):
+    loader = loaders("hang", "1")
+    channel = loader.pool.acquire()
+    pid = channel.proc.pid
+    loader.pool.release(channel)
+    (execution,) = loader.run_all(programs(1, slow=1))
+    assert execution.ending is Ending.TIMED_OUT
+    assert not alive(pid)
+
+
+START_FAILURES = {
+    "no-hello": ("no hello line within 1 s", "the host never says hello"),
+    "bad-hello": ("its hello line is wrong: protocol: 'commonjs-conformance-host' was expected",
+                  "the host's hello names another protocol"),
+    "old-version": ("its hello line is wrong: it speaks version 2 of the host protocol; this "
+                    "runner speaks 1",
+                    "the host speaks another version of the protocol"),
+    "exit-at-start": ("it ended: exit status 3; its stderr ended: host.py: cannot start, on "
+                      "purpose", "the host exits before its hello"),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(START_FAILURES))
+def test_a_host_that_does_not_start_properly_is_unavailable_saying_why(
+        loaders, monkeypatch, hostile, mode):
+    monkeypatch.setattr(host, "START_SECONDS", 1.0)
+    says, tried = START_FAILURES[mode]
+    executions = list(loaders(mode).run_all(programs(2)))
+    assert [e.ending for e in executions] == [Ending.UNAVAILABLE] * 2
+    assert executions[0].diagnostic.startswith(f"the host did not start: {says}"), \
+        executions[0].diagnostic
+    hostile(GROUP, f"a host (`protocol: host`): {tried}",
+            f"each case: unavailable, `the host did not start: {says}`")
+
+
+def test_every_request_the_runner_sends_is_valid_under_the_request_schema(loaders, tmp_path):
+    record = tmp_path / "requests"
+    loader = loaders("record", str(record))
+    list(loader.run_all(programs(3)))
+    requests = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [r["id"] for r in requests] == [1, 2, 3]
+    for request in requests:
+        assert problem("request", request) is None
+    assert problem("request", {**requests[0], "modules": {"a//b": ""}}) is not None
+    assert problem("request", {**requests[0], "timeout": 0}) is not None
+
+
+@needs_node
+def test_the_node_hosts_messages_are_valid_under_the_schemas():
+    requests = [{"type": "run", "id": i, "case": f"c{i}", "modules": {"program": source},
+                 "main": "program", "sandbox": False, "timeout": 5}
+                for i, source in enumerate(["print('a');", "throw new Error('b');"], 1)]
+    run = subprocess.run(["node", str(ROOT / "examples" / "node-host.js")],
+                         input="".join(json.dumps(r) + "\n" for r in requests),
+                         capture_output=True, text=True, timeout=60)
+    hello, *replies = [json.loads(line) for line in run.stdout.splitlines()]
+    assert problem("hello", hello) is None and hello["version"] == host.VERSION
+    assert [r["id"] for r in replies] == [1, 2]
+    for reply in replies:
+        assert problem("reply", reply) is None
+    assert replies[1]["exit_code"] == 1 and "Error: b" in replies[1]["stderr"]
+
+
+def _summary(*args: str) -> tuple[int, str]:
+    run = subprocess.run([sys.executable, str(ROOT / "runner.py"), *args],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    return run.returncode, run.stdout
+
+
+@needs_node
+@pytest.mark.parametrize("sandbox", [False, True], ids=["plain", "sandbox"])
+def test_the_node_host_passes_every_case_that_applies_to_it(tmp_path, sandbox):
+    loader_file = ROOT / "examples" / "node-host.yaml"
+    if sandbox:
+        text = loader_file.read_text().replace("name: node-host", "name: node-host-sandbox\n"
+                                                                  "sandbox: true")
+        loader_file = tmp_path / "node-host-sandbox.yaml"
+        loader_file.write_text(text.replace("{loader_dir}", str(ROOT / "examples")))
+    results = tmp_path / "results.json"
+    code, out = _summary("--loader-file", str(loader_file), "--json", str(results), "-j", "2")
+    assert code == 0, out
+    verdicts = [json.loads(line) for line in results.read_text().splitlines()[1:]]
+    outcomes = {v["outcome"] for v in verdicts if "outcome" in v}
+    assert outcomes == {"pass", "skip"}, out
+    assert sum(v.get("outcome") == "pass" for v in verdicts) >= (130 if sandbox else 120)
+
+
+def test_a_loader_file_says_its_protocol(tmp_path):
+    path = tmp_path / "loader.yaml"
+    path.write_text("name: x\nprotocol: carrier-pigeon\ncommand: node x.js\n")
+    with pytest.raises(LoaderFileError, match=r"loader\.yaml:2: protocol: protocol is one of "
+                                              "command, host"):
+        from_file(path)
+    path.write_text(f"name: x\nprotocol: host\ncommand: {sys.executable} {{root}}\n")
+    with pytest.raises(LoaderFileError, match=r"a host's command takes no \{root\}"):
+        from_file(path)
+    path.write_text(f"name: x\nprotocol: host\ncommand: {sys.executable} {{loader_dir}}/h.py\n")
+    loader = from_file(path)
+    assert isinstance(loader, HostLoader) and loader.argv[1] == f"{tmp_path}/h.py"
+
+
+def test_the_protocol_document_names_every_field_of_every_message():
+    text = (ROOT / "docs" / "host-protocol.md").read_text()
+    for name in ("hello", "request", "reply"):
+        for field in host.schema(name).schema["properties"]:
+            assert f"`{field}`" in text, (name, field)
