@@ -51,6 +51,9 @@ class Execution:
     truncated: bool = False
     #: The loader closed its stdout while it went on running.
     stdout_closed: bool = False
+    #: State the loader was seen to carry from an earlier program into this one (a global, a
+    #: changed prototype, a cached module), in one line; "" when none was seen.
+    leak: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ next case goes to a fresh host.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
+import secrets
 import shlex
+import threading
 import time
 from collections import deque
 from importlib import resources
@@ -73,6 +76,7 @@ class HostLoader:
         self.declaration = declaration
         self.env = dict(env or {})
         self.pool = Pool(self._start)
+        self.canaries = Canaries()
 
     @property
     def command(self) -> str:
@@ -101,8 +105,31 @@ class HostLoader:
         return execution
 
     def run_all(self, programs: Iterable[Program]) -> Iterator[Execution]:
-        """Execution of each program in turn, through one host, the next sent ahead."""
-        return pipeline(programs, self.pool, _Exchange(self), self._unavailable)
+        """Execution of each program in turn, through one host, the next sent ahead; with a
+        canary program before the first and every CANARY_EVERY-th (see Canaries)."""
+        jobs: deque[Program] = deque()
+
+        def interleaved() -> Iterator[Program]:
+            for program in programs:
+                if self.canaries.due():
+                    jobs.append(self.canaries.program(program.timeout))
+                    yield jobs[-1]
+                jobs.append(program)
+                yield program
+
+        leak = ""
+        for execution in pipeline(interleaved(), self.pool, _Exchange(self), self._unavailable):
+            job = jobs.popleft()
+            if isinstance(job, CanaryProgram):
+                leak = self.canaries.judge(job, execution) or leak
+                continue
+            if leak:
+                execution = dataclasses.replace(
+                    execution, leak=leak,
+                    diagnostic=f"{execution.diagnostic}; the host carried state from an "
+                               f"earlier case into this one: {leak}")
+                leak = ""
+            yield execution
 
     def _unavailable(self, program: Program, error: StartError) -> Execution:
         return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
@@ -111,6 +138,103 @@ class HostLoader:
     def close(self) -> None:
         """Stop the idle hosts."""
         self.pool.close()
+
+
+#: Programs between two canaries on one host loader.
+CANARY_EVERY = 8
+#: The canary's main module: it prints what it finds (the global object's property names, the
+#: core prototypes' property names, and the token of a module the host may have cached), then
+#: leaves a mark of each kind for the next canary to find. Plain ES5.
+CANARY_MAIN = """\
+var write = (typeof print === 'function') ? print : function (line) { console.log(line); };
+var global = (function () { return this; })();
+function names(o) {
+    try { return Object.getOwnPropertyNames(o).sort(); } catch (e) { return ['?']; }
+}
+var protos = [Object.prototype, Array.prototype, Function.prototype, String.prototype];
+var seen = {token: require('canaryCached').token, globals: global ? names(global) : [],
+            prototypes: []};
+for (var i = 0; i < protos.length; i++) { seen.prototypes.push(names(protos[i])); }
+write('CANARY ' + JSON.stringify(seen));
+var mark = 'commonjsConformanceCanary' + seen.token;
+if (global) { global[mark] = true; }
+for (var j = 0; j < protos.length; j++) {
+    try { Object.defineProperty(protos[j], mark, {value: true, configurable: true}); }
+    catch (e) {}
+}
+"""
+PROTOTYPES = ("Object.prototype", "Array.prototype", "Function.prototype", "String.prototype")
+
+
+@dataclasses.dataclass(frozen=True)
+class CanaryProgram(Program):
+    """A canary run between the real programs, with the token its cached module exports."""
+
+    token: str = ""
+
+
+class Canaries:
+    """Canary programs interleaved with the real ones, to see state a host carries from one
+    program to the next: a global left behind, a prototype changed, a module served from a
+    cache. The first canary a fresh host runs gives the baseline; every later canary must find
+    the same globals and prototypes, and its own module."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+        self.baseline: dict[str, Any] | None = None
+        #: Tokens of the canaries that were a fresh host's first request.
+        self.fresh: set[str] = set()
+        #: Every leak seen, in one line each.
+        self.leaks: list[str] = []
+
+    def due(self) -> bool:
+        with self.lock:
+            self.count += 1
+            return self.count % CANARY_EVERY == 1
+
+    def program(self, timeout: float) -> CanaryProgram:
+        token = secrets.token_hex(6)
+        main = f"canaryMain{token}"  # a main of its own, so that a cache cannot skip it
+        return CanaryProgram(name="canary", main=main, timeout=timeout, token=token,
+                             modules={main: CANARY_MAIN,
+                                      "canaryCached": f"exports.token = '{token}';\n"})
+
+    def judge(self, canary: CanaryProgram, execution: Execution) -> str:
+        """What the canary found carried over, in one line ("" when nothing)."""
+        seen = None
+        for line in execution.stdout.splitlines():
+            if line.startswith("CANARY "):
+                try:
+                    seen = json.loads(line[len("CANARY "):])
+                except ValueError:
+                    pass
+        if not isinstance(seen, dict) or not all(k in seen for k in ("token", "globals",
+                                                                     "prototypes")):
+            return ""  # a canary that did not run tells nothing (its own case says why)
+        with self.lock:
+            if canary.token in self.fresh and self.baseline is None:
+                self.baseline = seen
+            baseline = self.baseline
+        found = []
+        if seen["token"] != canary.token:
+            found.append("require() returned a module an earlier case loaded (a module cache "
+                         "kept from one case to the next)")
+        if baseline is not None and seen is not baseline:
+            extra = sorted(set(seen["globals"]) - set(baseline["globals"]))
+            if extra:
+                found.append(f"globals an earlier case set: {', '.join(extra[:8])}"
+                             + (" ..." if len(extra) > 8 else ""))
+            for name, now, then in zip(PROTOTYPES, seen["prototypes"], baseline["prototypes"]):
+                added = sorted(set(now) - set(then))
+                if added:
+                    found.append(f"{name} keeps {', '.join(added[:4])}"
+                                 + (" ..." if len(added) > 4 else ""))
+        leak = "; ".join(found)
+        if leak:
+            with self.lock:
+                self.leaks.append(leak)
+        return leak
 
 
 class _Exchange(Exchange[Program, Execution]):
@@ -123,6 +247,9 @@ class _Exchange(Exchange[Program, Execution]):
                  "sandbox": self.loader.declaration.sandbox, "timeout": program.timeout}]
 
     def sent(self, channel: Channel, program: Program) -> None:
+        if isinstance(program, CanaryProgram) and channel.state["next_id"] == 1:
+            with self.loader.canaries.lock:
+                self.loader.canaries.fresh.add(program.token)
         channel.state["waiting"].append(channel.state["next_id"])
         channel.state["next_id"] += 1
 

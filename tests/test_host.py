@@ -55,7 +55,8 @@ def loaders():
 def test_a_host_runs_case_after_case_in_one_process(loaders):
     loader = loaders("leak")
     executions = list(loader.run_all(programs(4)))
-    assert [e.stdout for e in executions] == [f"ran c{i}\nrequests before: {i - 1}\n"
+    # the first request was the canary's
+    assert [e.stdout for e in executions] == [f"ran c{i}\nrequests before: {i}\n"
                                               for i in range(1, 5)]
     assert all(e.ending is Ending.EXITED and e.exit_code == 0 for e in executions)
 
@@ -74,7 +75,7 @@ MISBEHAVIOURS = {
     "array": (Ending.CRASHED, "the host broke the protocol: a JSON list, not an object",
               "the host answers with a JSON array"),
     "wrong-id": (Ending.CRASHED, "a reply that breaks the protocol (the reply is to request "
-                                 "1002, not 2)", "the host answers with another request's id"),
+                                 "1003, not 3)", "the host answers with another request's id"),
     "bad-shape": (Ending.CRASHED, "a reply that breaks the protocol ('stderr' is a required "
                                   "property)", "the host answers without a stderr field"),
 }
@@ -141,7 +142,8 @@ def test_every_request_the_runner_sends_is_valid_under_the_request_schema(loader
     loader = loaders("record", str(record))
     list(loader.run_all(programs(3)))
     requests = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [r["id"] for r in requests] == [1, 2, 3]
+    assert [r["id"] for r in requests] == [1, 2, 3, 4]
+    assert [r["case"] for r in requests] == ["canary", "c1", "c2", "c3"]
     for request in requests:
         assert problem("request", request) is None
     assert problem("request", {**requests[0], "modules": {"a//b": ""}}) is not None
@@ -207,3 +209,45 @@ def test_the_protocol_document_names_every_field_of_every_message():
     for name in ("hello", "request", "reply"):
         for field in host.schema(name).schema["properties"]:
             assert f"`{field}`" in text, (name, field)
+
+
+LEAKS = {
+    "shared-context": ("globals an earlier case set: commonjsConformanceCanary",
+                       "Object.prototype keeps commonjsConformanceCanary",
+                       "a host that runs every program in one global context"),
+    "shared-cache": ("require() returned a module an earlier case loaded",
+                     "require() returned a module an earlier case loaded",
+                     "a host that keeps one module cache for every program"),
+}
+
+
+@needs_node
+@pytest.mark.parametrize("mode", sorted(LEAKS))
+def test_canaries_see_state_a_host_carries_from_one_case_to_the_next(hostile, mode):
+    global_says, prototype_says, tried = LEAKS[mode]
+    loader = HostLoader(f"node {FAKE.parent / 'leaky-host.js'} {mode}", name="leaky")
+    try:
+        executions = list(loader.run_all(programs(2 * host.CANARY_EVERY)))
+    finally:
+        loader.close()
+    leaks = [e.leak for e in executions if e.leak]
+    assert leaks, "the leak was not seen"
+    assert global_says in leaks[0] and prototype_says in leaks[0], leaks[0]
+    assert loader.canaries.leaks
+    hostile(GROUP, f"a host (`protocol: host`): {tried}",
+            f"the canary programs interleaved every {host.CANARY_EVERY} cases see it: "
+            f"`{leaks[0][:120]}`")
+
+
+@needs_node
+def test_canaries_see_nothing_on_a_host_that_isolates_its_programs():
+    loader = from_file(ROOT / "examples" / "node-host.yaml")
+    try:
+        polluting = [Program(name=f"p{i}", main="program", timeout=20.0, modules={
+            "program": "x = 1; Object.prototype.y = 2; exports.z = 3; print('ran');"})
+            for i in range(3 * host.CANARY_EVERY)]
+        executions = list(loader.run_all(polluting))
+    finally:
+        loader.close()
+    assert [e.stdout for e in executions] == ["ran\n"] * len(polluting)
+    assert not [e.leak for e in executions if e.leak] and not loader.canaries.leaks
