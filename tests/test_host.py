@@ -251,3 +251,39 @@ def test_canaries_see_nothing_on_a_host_that_isolates_its_programs():
         loader.close()
     assert [e.stdout for e in executions] == ["ran\n"] * len(polluting)
     assert not [e.leak for e in executions if e.leak] and not loader.canaries.leaks
+
+
+def test_a_stopped_run_kills_the_host_busy_with_a_case(loaders):
+    import threading
+    import time
+
+    from conformance.command import run_under, stop_running_commands
+
+    loader = loaders("hang", "1")
+    stop = threading.Event()
+    results = []
+    worker = threading.Thread(target=lambda: results.extend(
+        run_under(stop, lambda: list(loader.run_all(programs(2))))))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not [p for p in _fake_pids("hang") if alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (pid,) = [p for p in _fake_pids("hang") if alive(p)]
+    stop_running_commands(stop)
+    worker.join(20)
+    assert not worker.is_alive(), "the run did not end when stopped"
+    assert not alive(pid)
+
+
+def _fake_pids(mode: str) -> list[int]:
+    """Processes running the fake host in `mode`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(FAKE).encode() in argv and mode.encode() in argv:
+                found.append(int(entry.name))
+    return found
