@@ -10,7 +10,7 @@ from conformance.adapter import Ending, Execution
 from conformance.case import Case
 from conformance.clauses import catalogue
 from conformance.harness import BOM, Section, Transcript, read
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import CLEAN, FAILED_ASSERTION_KINDS, Kind, Outcome, Verdict
 
 #: How many of the last lines of stdout, and of stderr, a verdict keeps. (The Verdict itself
 #: bounds and escapes its message and details: see outcomes.Verdict.)
@@ -123,23 +123,23 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
     problem = malformed(execution)
     if problem:
         return Verdict(case.id, case.clauses, Outcome.ERROR, "the loader crashed: its adapter "
-                       f"handed back a malformed result ({problem})", 0.0, (), "loader-crashed")
+                       f"handed back a malformed result ({problem})", 0.0, (), Kind.LOADER_CRASHED)
     transcript = read(execution.stdout)
     started = transcript.features_lines > 0 or bool(transcript.assertions)
     confirmed = transcript.done is not None and not transcript.problems and \
         (key is None or transcript.checks_out(key))
 
-    def verdict(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = (),
+    def verdict(outcome: Outcome, kind: Kind, message: str, details: tuple[str, ...] = (),
                 blame: tuple[str, ...] = ()) -> Verdict:
         extra: tuple[str, ...] = ()
-        if outcome not in (Outcome.PASS, Outcome.SKIP):
+        if outcome not in CLEAN:
             extra = tuple(f"stdout: {line}" for line in _tail(execution.stdout, TAIL))
             extra += tuple(f"stderr: {line}" for line in _tail(execution.stderr, STDERR_TAIL))
             extra += tuple(line for line in (execution.diagnostic,) if line)
         return Verdict(case.id, case.clauses, outcome, message, execution.seconds,
                        details + extra, kind, blame)
 
-    def breach(outcome: Outcome, kind: str, message: str, details: tuple[str, ...] = ()):
+    def breach(outcome: Outcome, kind: Kind, message: str, details: tuple[str, ...] = ()):
         """A verdict for a program that ended badly, held against the part it ended in: a
         precondition blocks the case; a reading or a SHOULD clause softens a failure. A timeout
         or a crash stays what it is, blaming that part."""
@@ -156,13 +156,13 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
         return verdict(judged, kind, f"{judged.value}: {message}", details, blame)
 
     def blocked(clauses: tuple[str, ...], message: str, details: tuple[str, ...] = (),
-                kind: str = "precondition-failed"):
+                kind: Kind = Kind.PRECONDITION_FAILED):
         names = ", ".join(clauses)
         return verdict(Outcome.BLOCKED, kind,
                        f"blocked: the case relies on {names}, which did not hold here ({message});"
                        f" the cases citing {names} test it directly", details, clauses)
 
-    def not_started(message: str, kind: str = "not-started"):
+    def not_started(message: str, kind: Kind = Kind.NOT_STARTED):
         """Blocked before anything ran: no clause is blamed, unless the case relies on ids.terms
         for a main module with a nested id and the loader's error names that id (it could not
         find the main module)."""
@@ -173,21 +173,21 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
         return verdict(Outcome.BLOCKED, kind, message)
 
     if execution.truncated:
-        return verdict(Outcome.ERROR, "output-limit",
+        return verdict(Outcome.ERROR, Kind.OUTPUT_LIMIT,
                        "the loader printed more than the output limit; it was stopped there and "
                        "the output judged no further")
     if execution.ending is Ending.TIMED_OUT:
-        return breach(Outcome.TIMEOUT, "timeout", "no result within the time limit"
+        return breach(Outcome.TIMEOUT, Kind.TIMEOUT, "no result within the time limit"
                       + (f" ({_first_line(execution.diagnostic)})" if execution.diagnostic
                          else ""))
     if execution.ending is Ending.UNAVAILABLE:
-        return verdict(Outcome.ERROR, "loader-unavailable",
+        return verdict(Outcome.ERROR, Kind.LOADER_UNAVAILABLE,
                        f"the loader could not be started: {_first_line(execution.diagnostic)}")
     if execution.ending is Ending.CRASHED:
-        return breach(Outcome.ERROR, "loader-crashed",
+        return breach(Outcome.ERROR, Kind.LOADER_CRASHED,
                       f"the loader crashed: {_first_line(execution.diagnostic)}")
     if transcript.features_lines > 1 and not transcript.renumbered:
-        return verdict(Outcome.FAIL, "ran-twice",
+        return verdict(Outcome.FAIL, Kind.RAN_TWICE,
                        "the main module ran more than once (it printed FEATURES "
                        f"{transcript.features_lines} times): a module's code must run once, and "
                        "the main module is a module like any other (was it loaded once as a file "
@@ -197,13 +197,13 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
     reported = transcript.features if confirmed else {}
     lacking = sorted(f for f in case.needs if known.get(f, reported.get(f)) is False)
     if lacking:
-        return verdict(Outcome.SKIP, "not-applicable",
+        return verdict(Outcome.SKIP, Kind.NOT_APPLICABLE,
                        "not applicable: the loader has no " + ", ".join(lacking))
     if transcript.problems:
-        return verdict(Outcome.ERROR, "protocol-violation",
+        return verdict(Outcome.ERROR, Kind.PROTOCOL_VIOLATION,
                        "the output breaks the harness protocol: " + "; ".join(transcript.problems))
     if key is not None and transcript.done is not None and not transcript.checks_out(key):
-        return verdict(Outcome.ERROR, "protocol-violation",
+        return verdict(Outcome.ERROR, Kind.PROTOCOL_VIOLATION,
                        "the DONE line's check does not match this run: the PASS/FAIL lines were "
                        "not all printed by this run's harness")
     failures = transcript.failures
@@ -222,36 +222,35 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
                 if clause not in failed:
                     failed.append(clause)
         judged, blame = _classify(tuple(failed), spec)
-        kinds = {Outcome.FAIL: "assertion-failed", Outcome.WARN: "should-breached",
-                 Outcome.ADVISORY: "reading-not-met"}
         prefix = "" if judged is Outcome.FAIL else f"{judged.value}: "
-        return verdict(judged, kinds[judged], prefix + message, details, blame)
+        return verdict(judged, FAILED_ASSERTION_KINDS[judged], prefix + message, details, blame)
     if execution.exit_code != 0:
         error = error_line(execution.stderr) or f"exit status {execution.exit_code}"
         if not started:
             return not_started(f"the program never started (its main module did not reach "
                                f"the harness's start()): {error}")
-        return breach(Outcome.FAIL, "uncaught-error", f"uncaught error after "
+        return breach(Outcome.FAIL, Kind.UNCAUGHT_ERROR, f"uncaught error after "
                       f"{len(transcript.assertions)} assertion(s): {error}")
     if confirmed and transcript.inapplicable is not None:
-        return verdict(Outcome.SKIP, "not-applicable", f"not applicable: {transcript.inapplicable}")
+        return verdict(Outcome.SKIP, Kind.NOT_APPLICABLE,
+                       f"not applicable: {transcript.inapplicable}")
     unknown = [f for f in case.needs if f not in known]
     if unknown and not transcript.features and transcript.from_harness:
-        return verdict(Outcome.ERROR, "protocol-violation", "the case needs optional features "
+        return verdict(Outcome.ERROR, Kind.PROTOCOL_VIOLATION, "the case needs optional features "
                        "but its program never called start(require) to report them")
     if transcript.done is None:
         unheeded = "; its SKIP line counts only from a program that reaches done()" \
             if transcript.inapplicable is not None else ""
         if execution.stdout_closed:
-            return breach(Outcome.FAIL, "stdout-closed", f"the loader closed its stdout before "
+            return breach(Outcome.FAIL, Kind.STDOUT_CLOSED, f"the loader closed its stdout before "
                           f"the end marker, after {len(transcript.assertions)} assertion(s)"
                           + unheeded)
         if not transcript.from_harness:
             return not_started("the loader exited normally but printed nothing of the harness "
                                "(no FEATURES, PASS, FAIL or DONE line): the program never "
-                               "started", "no-harness-output")
-        return breach(Outcome.FAIL, "stopped-early", f"the program stopped before done(), after "
+                               "started", Kind.NO_HARNESS_OUTPUT)
+        return breach(Outcome.FAIL, Kind.STOPPED_EARLY, f"the program stopped before done(), after "
                       f"{len(transcript.assertions)} assertion(s){unheeded}")
     if not transcript.assertions:
-        return breach(Outcome.FAIL, "no-assertions", "no assertion ran")
-    return verdict(Outcome.PASS, "", f"{len(transcript.assertions)} assertion(s) held")
+        return breach(Outcome.FAIL, Kind.NO_ASSERTIONS, "no assertion ran")
+    return verdict(Outcome.PASS, Kind.NONE, f"{len(transcript.assertions)} assertion(s) held")

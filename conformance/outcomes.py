@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Iterable
+import types
+from dataclasses import InitVar, dataclass
+from typing import Iterable, Mapping
 
 from conformance.text import safe_line
 
@@ -29,17 +30,130 @@ class Outcome(enum.Enum):
 
     @property
     def ok(self) -> bool:
-        """True where the outcome does not make a run fail."""
-        return self in (Outcome.PASS, Outcome.WARN, Outcome.ADVISORY, Outcome.SKIP)
+        """True where the outcome does not make a run fail (see FAILING)."""
+        return self not in FAILING
 
 
-#: Outcomes that breach the clause they blame: what catches a mutant. A blocked verdict blames
-#: a precondition, never the clause its case tests, and catches nothing.
-BREACHES = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT, Outcome.WARN)
-#: The least share of a one-clause mutant's recorded verdicts that must blame its clause.
-PRECISION_GOAL = 0.9
+# Classes of outcomes. Every other module names these; none lists outcomes of its own. Each is
+# a tuple in the order messages and files list it (an expectations file's header, its errors).
+
+#: Failed or blocked: the program ran, or tried to, and broke a clause (the one tested or one
+#: it relies on). What JUnit counts as failures.
+FAILURES = (Outcome.FAIL, Outcome.BLOCKED)
+#: Errored or timed out: the loader crashed, broke the harness protocol or never answered.
+#: What JUnit counts as errors.
+ERRORS = (Outcome.ERROR, Outcome.TIMEOUT)
+#: Outcomes that make a run fail (exit 1); every other one is `ok`.
+FAILING = FAILURES + ERRORS
+#: Passing outcomes that still hold something against the loader: a SHOULD breached, or one
+#: of the project's readings not met. Shown apart from failures.
+NOTED = (Outcome.WARN, Outcome.ADVISORY)
+#: Outcomes a summary does not show and whose verdict carries no output tails: a pass, and a
+#: case not applicable. An expectations entry never records one.
+CLEAN = (Outcome.PASS, Outcome.SKIP)
+#: Outcomes that hold a breach of a MUST against the clauses they blame: the clause matrix's
+#: FAIL. A blocked verdict blames a precondition, never the clause its case tests.
+MUST_BREACHES = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
+#: Outcomes that breach the clause they blame, a MUST or a SHOULD: what catches a mutant
+#: (see caught). A blocked verdict catches nothing.
+BREACHES = MUST_BREACHES + (Outcome.WARN,)
 #: Outcomes an expectation file records as known: every breach, and blocked cases.
 RECORDED = BREACHES + (Outcome.BLOCKED,)
+#: The outcomes a program that ended badly (an uncaught error, stdout closed, stopped before
+#: done(), no assertion) is given: held against the part of the program it ended in, a MUST
+#: fails, a SHOULD warns, one of the project's readings is advisory, a precondition blocks.
+ENDED_BADLY = (Outcome.FAIL, Outcome.WARN, Outcome.ADVISORY, Outcome.BLOCKED)
+
+#: The least share of a one-clause mutant's recorded verdicts that must blame its clause.
+PRECISION_GOAL = 0.9
+
+
+class Kind(str, enum.Enum):
+    """The named cause of a verdict, for machines. Its value is the string results files
+    hold. Which outcomes each kind goes with is KIND_OUTCOMES."""
+
+    # A pass names no cause.
+    NONE = ""
+    # An assertion in the part that tests a MUST clause failed.
+    ASSERTION_FAILED = "assertion-failed"
+    # Assertions failed only in parts that test SHOULD clauses of the targeted version.
+    SHOULD_BREACHED = "should-breached"
+    # Assertions failed only in parts that test the project's readings (reading.*).
+    READING_NOT_MET = "reading-not-met"
+    # An assertion failed in a t.given section: a clause the case relies on broke first.
+    PRECONDITION_FAILED = "precondition-failed"
+    # The program started, then the loader exited with a non-zero status (an error escaped).
+    UNCAUGHT_ERROR = "uncaught-error"
+    # The loader closed its stdout before the program's end marker.
+    STDOUT_CLOSED = "stdout-closed"
+    # The loader exited normally but the program never reached done().
+    STOPPED_EARLY = "stopped-early"
+    # The program reached done() without making an assertion.
+    NO_ASSERTIONS = "no-assertions"
+    # The main module ran more than once (it printed FEATURES twice): modules.singleton.
+    RAN_TWICE = "ran-twice"
+    # The loader exited with an error before the program reached the harness's start().
+    NOT_STARTED = "not-started"
+    # The loader exited normally having printed nothing of the harness at all.
+    NO_HARNESS_OUTPUT = "no-harness-output"
+    # No result within the time limit.
+    TIMEOUT = "timeout"
+    # The loader could not be started (no such command, not executable).
+    LOADER_UNAVAILABLE = "loader-unavailable"
+    # The loader died by a signal, or its adapter raised or handed back a malformed result.
+    LOADER_CRASHED = "loader-crashed"
+    # The loader printed more than the output limit and was stopped there.
+    OUTPUT_LIMIT = "output-limit"
+    # The output breaks the harness protocol, or its DONE check does not match this run.
+    PROTOCOL_VIOLATION = "protocol-violation"
+    # The case does not apply: another spec version or mode, or a feature the loader lacks.
+    NOT_APPLICABLE = "not-applicable"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """The outcomes a verdict of this kind can have (KIND_OUTCOMES)."""
+        return KIND_OUTCOMES[self]
+
+
+#: Each kind and the outcomes it goes with: the one definition. Most go with one outcome. The
+#: kinds of a program that ended badly go with every outcome of ENDED_BADLY: the judge keeps
+#: the kind of ending and holds it against the part of the program it ended in.
+KIND_OUTCOMES: Mapping[Kind, tuple[Outcome, ...]] = types.MappingProxyType({
+    Kind.NONE: (Outcome.PASS,),
+    Kind.ASSERTION_FAILED: (Outcome.FAIL,),
+    Kind.SHOULD_BREACHED: (Outcome.WARN,),
+    Kind.READING_NOT_MET: (Outcome.ADVISORY,),
+    Kind.PRECONDITION_FAILED: (Outcome.BLOCKED,),
+    Kind.UNCAUGHT_ERROR: ENDED_BADLY,
+    Kind.STDOUT_CLOSED: ENDED_BADLY,
+    Kind.STOPPED_EARLY: ENDED_BADLY,
+    Kind.NO_ASSERTIONS: ENDED_BADLY,
+    Kind.RAN_TWICE: (Outcome.FAIL,),
+    Kind.NOT_STARTED: (Outcome.BLOCKED,),
+    Kind.NO_HARNESS_OUTPUT: (Outcome.BLOCKED,),
+    Kind.TIMEOUT: (Outcome.TIMEOUT,),
+    Kind.LOADER_UNAVAILABLE: (Outcome.ERROR,),
+    Kind.LOADER_CRASHED: (Outcome.ERROR,),
+    Kind.OUTPUT_LIMIT: (Outcome.ERROR,),
+    Kind.PROTOCOL_VIOLATION: (Outcome.ERROR,),
+    Kind.NOT_APPLICABLE: (Outcome.SKIP,),
+})
+#: The kind of a verdict on failed assertions, by the outcome the levels of their clauses
+#: decide (a MUST fails, a SHOULD warns, a reading is advisory).
+FAILED_ASSERTION_KINDS: Mapping[Outcome, Kind] = types.MappingProxyType({
+    Outcome.FAIL: Kind.ASSERTION_FAILED, Outcome.WARN: Kind.SHOULD_BREACHED,
+    Outcome.ADVISORY: Kind.READING_NOT_MET})
+
+
+def fits(outcome: Outcome, kind: Kind) -> bool:
+    """Whether a verdict with `outcome` may have `kind` (KIND_OUTCOMES)."""
+    return outcome in KIND_OUTCOMES[kind]
 
 
 @dataclass(frozen=True)
@@ -54,21 +168,27 @@ class Verdict:
     #: Supporting lines: failed assertions, the tails of stdout and stderr, the adapter's
     #: diagnostic (command line, exit status or signal).
     details: tuple[str, ...] = ()
-    #: The named cause, for machines: assertion-failed, uncaught-error, stopped-early,
-    #: stdout-closed, no-assertions, no-harness-output and not-started (blocked), precondition-failed,
-    #: ran-twice, timeout, loader-unavailable, loader-crashed, output-limit,
-    #: protocol-violation, should-breached, reading-not-met, not-applicable; empty for a pass.
-    kind: str = ""
+    #: The named cause (see Kind); its string is accepted too. Kind.NONE for a pass.
+    kind: Kind = Kind.NONE
     #: The clauses this outcome is held against: for a failure, the clauses whose assertions
     #: failed or whose part of the program was running; for a blocked case, the precondition.
     #: Empty for a pass, a skip, and failures no clause explains (the loader crashed).
     blame: tuple[str, ...] = ()
+    #: True for a verdict read back from a results file: its kind must still be a Kind, but
+    #: need not fit its outcome, because files written before blocked verdicts existed hold
+    #: fail verdicts of kind no-harness-output.
+    read_back: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, read_back: bool) -> None:
         """Every string made safe where a verdict is made, so that no writer downstream (the
         terminal, results, JUnit, kept trees, expectations, reports) meets text it cannot
         encode or that breaks its lines (see text.safe_line); the message and each detail
-        bounded, and the number of details too."""
+        bounded, and the number of details too. The kind is a Kind (ValueError for any other
+        string) that fits the outcome (ValueError otherwise, unless read back)."""
+        kind = Kind(self.kind)
+        if not read_back and not fits(self.outcome, kind):
+            raise ValueError(f"a verdict of kind {kind.value!r} cannot be {self.outcome.value}"
+                             f" (it goes with {', '.join(o.value for o in kind.outcomes)})")
         details = tuple(self.details)
         if len(details) > MAX_DETAILS:
             details = details[:MAX_DETAILS - 1] + (
@@ -77,7 +197,7 @@ class Verdict:
                   "clauses": tuple(safe_line(str(c)) for c in self.clauses),
                   "message": _bounded(self.message, MESSAGE_LIMIT),
                   "details": tuple(_bounded(d, DETAIL_LIMIT) for d in details),
-                  "kind": safe_line(str(self.kind)),
+                  "kind": kind,
                   "blame": tuple(safe_line(str(c)) for c in self.blame)}
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -96,8 +216,15 @@ def _bounded(text: object, limit: int) -> str:
 
 
 def caught(verdict: Verdict, clause: str) -> bool:
-    """Whether `verdict` holds a breach of `clause` against the loader (a mutant is caught)."""
+    """Whether `verdict` holds a breach of `clause` against the loader: a verdict that
+    catches a mutant breaking `clause`."""
     return verdict.outcome in BREACHES and clause in verdict.blame
+
+
+def caught_by(verdicts: Iterable[Verdict], clause: str) -> list[str]:
+    """The cases whose verdicts catch a mutant breaking `clause` (see caught), in order; a
+    mutant none catches is missed."""
+    return [v.case for v in verdicts if caught(v, clause)]
 
 
 def precision(verdicts: Iterable[Verdict], clause: str) -> float | None:

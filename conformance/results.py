@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
 
 from conformance.case import area_of
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import CLEAN, Kind, Outcome, Verdict
 
 FORMAT = 2
 
@@ -57,7 +57,7 @@ class Tally:
         self.done += 1
         self.counts[verdict.outcome] += 1
         self.areas.setdefault(area_of(verdict.case), Counter())[verdict.outcome] += 1
-        if verdict.outcome not in (Outcome.PASS, Outcome.SKIP):
+        if verdict.outcome not in CLEAN:
             self.shown.append(verdict)
 
 
@@ -120,7 +120,7 @@ class Results:
 
 def verdict_json(v: Verdict) -> dict[str, Any]:
     return {"id": v.case, "clauses": list(v.clauses), "outcome": v.outcome.value,
-            "kind": v.kind, "message": v.message, "seconds": round(v.seconds, 6),
+            "kind": v.kind.value, "message": v.message, "seconds": round(v.seconds, 6),
             "details": list(v.details), "blame": list(v.blame)}
 
 
@@ -316,12 +316,17 @@ def _verdict(path: Path, line: int, c: Any) -> Verdict:
     except ValueError:
         raise ResultsError(path, line, f"outcome {outcome!r} is not one of "
                            f"{', '.join(o.value for o in Outcome)}") from None
+    kind = _need(path, line, c, "kind", str, text, True) or ""
+    try:
+        kind = Kind(kind)
+    except ValueError:
+        raise ResultsError(path, line, f"kind {kind!r} is not one of "
+                           f"{', '.join(k.value for k in Kind if k.value)} or empty") from None
     return Verdict(_need(path, line, c, "id", str, text), _strings(path, line, c, "clauses", False),
                    outcome, _need(path, line, c, "message", str, text),
                    float(_need(path, line, c, "seconds", (int, float), number)),
-                   _strings(path, line, c, "details"),
-                   _need(path, line, c, "kind", str, text, True) or "",
-                   _strings(path, line, c, "blame"))
+                   _strings(path, line, c, "details"), kind, _strings(path, line, c, "blame"),
+                   read_back=True)
 
 
 def _features(path: Path, header: dict) -> dict[str, str]:

@@ -17,7 +17,7 @@ from conformance.case import Case
 from conformance.command import run_under, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import Kind, Outcome, Verdict
 
 
 
@@ -50,7 +50,7 @@ def prepare(case: Case, timeout: float = DEFAULT_TIMEOUT, key: str = KEY_PLACEHO
 
 
 def _skipped(case: Case, reason: str) -> Verdict:
-    return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (), "not-applicable")
+    return Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (), Kind.NOT_APPLICABLE)
 
 
 def _adapter_raised(loader: Loader, exc: Exception, started: float) -> Execution:

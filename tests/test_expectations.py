@@ -9,7 +9,7 @@ import pytest
 
 from conformance.expectations import (
     Comparison, Expectation, Expectations, ExpectationsError, compare, dump, lines, load, write)
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.results import Results
 
 VALID = """\
@@ -40,7 +40,8 @@ def write_file(tmp_path: Path, text: str, name: str = "expected.yaml") -> Path:
 
 
 def verdict(case: str, outcome: Outcome, message: str = "m", details=()) -> Verdict:
-    return Verdict(case, ("some.clause",), outcome, message, 0.01, tuple(details))
+    kind = next(k for k in Kind if outcome in k.outcomes)  # the first kind that fits
+    return Verdict(case, ("some.clause",), outcome, message, 0.01, tuple(details), kind)
 
 
 def results(*verdicts: Verdict, loader: str = "node", spec: str = "1.1.1") -> Results:

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from xml.dom import minidom
 
 from conformance.junit import clean, render, write
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.results import Results
 
 
@@ -18,14 +18,17 @@ VERDICTS = (
     Verdict("require/function", ("require.function",), Outcome.PASS, "", 0.02),
     Verdict("module/id-main-program", ("module.id", "require.main"), Outcome.FAIL,
             "assertion 2 failed: module.id of the main module", 0.5,
-            ("FAIL module.id of the main module: got '.'", "stderr: warning")),
+            ("FAIL module.id of the main module: got '.'", "stderr: warning"),
+            Kind.ASSERTION_FAILED),
     Verdict("cycles/partial", ("require.cycles",), Outcome.ERROR, "the loader crashed", 0.1,
-            ("Segmentation fault",)),
-    Verdict("cycles/slow", ("require.cycles",), Outcome.TIMEOUT, "no result within 10 s", 10.0),
+            ("Segmentation fault",), Kind.LOADER_CRASHED),
+    Verdict("cycles/slow", ("require.cycles",), Outcome.TIMEOUT, "no result within 10 s", 10.0,
+            (), Kind.TIMEOUT),
     Verdict("paths/absent", ("require.paths",), Outcome.SKIP,
-            "not applicable: the loader has no require.paths", 0.0),
+            "not applicable: the loader has no require.paths", 0.0, (), Kind.NOT_APPLICABLE),
     Verdict("module/id-read-only", ("module.id.read-only",), Outcome.WARN,
-            "module.id could be assigned", 0.03, ("SHOULD module.id.read-only",)),
+            "module.id could be assigned", 0.03, ("SHOULD module.id.read-only",),
+            Kind.SHOULD_BREACHED),
 )
 
 
@@ -106,7 +109,7 @@ def test_empty_run_is_valid():
 def test_control_characters_and_markup_still_give_well_formed_xml():
     garbage = 'boom <tag attr="x"> & \x00\x01\x1b[31mred\x7f\x08 \ud800 \ufffe ]]> end'
     v = Verdict("module/<&>\x02", ("a\x03b",), Outcome.FAIL, garbage, 0.1,
-                (garbage, "second\x0bline"))
+                (garbage, "second\x0bline"), Kind.ASSERTION_FAILED)
     results = Results("0.1.0", 'loader "q" <&>\x04', "1.1.1", False, (v,), 1.0)
     text = render(results)
     minidom.parseString(text.encode("utf-8"))  # a second, stricter parser

@@ -171,14 +171,14 @@ def test_keep_refuses_an_id_with_a_hidden_part_and_a_path_through_a_link(tmp_pat
     from conformance.case import Case
     from conformance.keep import KeepError, keep
     from conformance.loaders import resolve
-    from conformance.outcomes import Outcome, Verdict
+    from conformance.outcomes import Kind, Outcome, Verdict
 
     outside = tmp_path / "outside"
     outside.mkdir()
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "area").symlink_to(outside)
-    verdict = Verdict("x", (), Outcome.FAIL, "m", 0.0)
+    verdict = Verdict("x", (), Outcome.FAIL, "m", 0.0, (), Kind.ASSERTION_FAILED)
     loader = resolve("reference")
     for case_id, words in (("area/.ssh", "starts with '.'"), ("area/x", "leads outside")):
         case = Case(case_id, str(tmp_path / "c.yaml"), "t", ("require.returns-exports",),

@@ -2,13 +2,14 @@
 
 import random
 
-from conformance.outcomes import DETAIL_LIMIT, MAX_DETAILS, MESSAGE_LIMIT, Outcome, Verdict
+from conformance.outcomes import DETAIL_LIMIT, MAX_DETAILS, MESSAGE_LIMIT, Kind, Outcome, Verdict
 
 BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def verdict(message, details=()):
-    return Verdict("area/name", ("require.function",), Outcome.FAIL, message, 0.1, details)
+    return Verdict("area/name", ("require.function",), Outcome.FAIL, message, 0.1, details,
+                   Kind.ASSERTION_FAILED)
 
 
 def test_line_breaks_of_every_kind_and_lone_surrogates_are_escaped():

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from conformance.clauses import catalogue
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.report import clause_status, render
 from conformance.results import Results, write
 
@@ -16,7 +16,8 @@ def verdict(case, clauses, outcome, message="m", blame=None):
     passed or was skipped."""
     if blame is None:
         blame = () if outcome in (Outcome.PASS, Outcome.SKIP) else clauses
-    return Verdict(case, tuple(clauses), outcome, message, 0.0, (), "", tuple(blame))
+    kind = next(k for k in Kind if outcome in k.outcomes)  # the first kind that fits
+    return Verdict(case, tuple(clauses), outcome, message, 0.0, (), kind, tuple(blame))
 
 
 def one_passing_run(tmp_path):

@@ -6,18 +6,22 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.results import Results, Tally, Writer, read
 from conformance.terminal import summary
 
 VERDICTS = (
     Verdict("require/function", ("require.function",), Outcome.PASS, "", 0.02),
     Verdict("module/id-main", ("module.id",), Outcome.FAIL, "assertion 2 failed", 0.5,
-            ("FAIL module.id of the main module: got '.'",)),
-    Verdict("cycles/partial", ("require.cycles",), Outcome.ERROR, "the loader crashed", 0.1),
-    Verdict("cycles/slow", ("require.cycles",), Outcome.TIMEOUT, "no result within 10 s", 10.0),
-    Verdict("paths/absent", ("require.paths",), Outcome.SKIP, "not applicable", 0.0),
-    Verdict("module/id-read-only", ("module.id.read-only",), Outcome.WARN, "assigned", 0.03),
+            ("FAIL module.id of the main module: got '.'",), Kind.ASSERTION_FAILED),
+    Verdict("cycles/partial", ("require.cycles",), Outcome.ERROR, "the loader crashed", 0.1,
+            (), Kind.LOADER_CRASHED),
+    Verdict("cycles/slow", ("require.cycles",), Outcome.TIMEOUT, "no result within 10 s", 10.0,
+            (), Kind.TIMEOUT),
+    Verdict("paths/absent", ("require.paths",), Outcome.SKIP, "not applicable", 0.0, (),
+            Kind.NOT_APPLICABLE),
+    Verdict("module/id-read-only", ("module.id.read-only",), Outcome.WARN, "assigned", 0.03,
+            (), Kind.SHOULD_BREACHED),
     Verdict("require/late", ("require.function",), Outcome.PASS, "", 0.01),
 )
 PLANNED = tuple(v.case for v in VERDICTS) + ("zeta/never-ran",)
