@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import heapq
-import json
 import os
-import re
-import reprlib
 import unicodedata
-from importlib import resources
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence, overload
 
-import jsonschema
 
 from conformance import SPEC_VERSIONS
 from conformance.case import DEFAULT_MAIN, Case
+from conformance import schemas
 from conformance.clauses import catalogue
 from conformance.harness import HARNESS_ID
 from conformance.text import display_path
-from conformance.yamlfile import Document, YamlError, field_name, read_document
+from conformance.yamlfile import Document, YamlError, read_document
 
 SUFFIXES = (".yaml", ".yml")
 #: A case file larger than this is refused unread.
@@ -222,104 +217,24 @@ def _misnamed(path: str) -> CaseError:
                      "case id stays the same)")
 
 
-@functools.cache
-def _validator() -> jsonschema.protocols.Validator:
-    text = resources.files("conformance").joinpath("schema/case.schema.json").read_text("utf-8")
-    schema = json.loads(text)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    whole = jsonschema.validators.extend(cls, {"pattern": _pattern})
-    return whole(_inline(schema, schema.get("$defs", {})))
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
-    """The `pattern` keyword as JSON Schema means it (ECMA-262 regular expressions), where `$`
-    is the end of the string: Python's `$` also matches before a final line feed, and would let
-    a module id 'program\\n' through."""
-    if validator.is_type(instance, "string") and not _ecma(pattern).search(instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-@functools.cache
-def _ecma(pattern: str) -> re.Pattern[str]:
-    """`pattern` compiled with each `$` that is an anchor (not escaped, not in a character
-    class) meaning the end of the string, as in ECMA-262 without the multiline flag."""
-    out, in_class, index = [], False, 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            out.append(pattern[index:index + 2])
-            index += 2
-            continue
-        if char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        out.append(r"\Z" if char == "$" and not in_class else char)
-        index += 1
-    return re.compile("".join(out))
-
-
-def _inline(node: Any, definitions: dict[str, Any]) -> Any:
-    """The schema with each `"$ref": "#/$defs/NAME"` replaced by the keywords of that
-    definition (where they do not clash with the $ref's siblings): the same checks, without
-    a reference lookup per module id, a third of the validation time."""
-    if isinstance(node, list):
-        return [_inline(item, definitions) for item in node]
-    if not isinstance(node, dict):
-        return node
-    reference = node.get("$ref", "")
-    if reference.startswith("#/$defs/"):
-        definition = definitions[reference[len("#/$defs/"):]]
-        if not node.keys() & definition.keys():
-            node = {**{k: v for k, v in node.items() if k != "$ref"}, **definition}
-    return {key: _inline(value, definitions) for key, value in node.items()}
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 60
-_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdict = 4
-_SHORT.maxlevel = 3
-
-
-def _message(error: jsonschema.ValidationError) -> str:
-    """The validator's message, with a long value it quotes at its start shortened."""
-    message = error.message
-    full = repr(error.instance)
-    if len(full) > 60 and message.startswith(full):
-        message = _SHORT.repr(error.instance) + message[len(full):]
-    return message
-
-
 def _schema_error(doc: Document) -> CaseError | None:
-    errors = list(_validator().iter_errors(doc.data))
-    if not errors:
-        return None
-    error = min(errors, key=lambda e: (doc.line(list(e.absolute_path)), len(e.absolute_path)))
+    """The first schema error of a case file, with module ids' own messages."""
+    return schemas.first_error(doc, "case", _module_id_error)
+
+
+def _module_id_error(doc: Document, error: Any) -> CaseError | None:
     where = list(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = error.schema.get("properties", {})
-        extra = sorted((k for k in error.instance if k not in allowed), key=str)
-        names = ", ".join(sorted(allowed))
-        # The key as data (None for `~:`) finds its line; as text, it names the field.
-        return CaseError(doc.path, doc.line(where + extra[:1], key=True),
-                         field_name(where + [str(k) for k in extra[:1]]),
-                         f"unknown key (allowed: {names})")
-    if error.validator == "required":
-        return doc.error(where, error.message)
     if "propertyNames" in error.schema_path:
         name = error.instance
         if error.validator == "maxLength":
             return doc.error(where + [name], f"a module id of {len(name)} characters; at most "
                              f"{error.validator_value}", key=True)
-        return doc.error(where + [name], f"{_SHORT.repr(name)} is not a top-level module id "
+        return doc.error(where + [name], f"{schemas.short(name)} is not a top-level module id "
                          "(camelCase terms joined by '/', no '.' or '..')", key=True)
     if error.validator == "maxLength" and where == ["main"]:
         return doc.error(where, f"a module id of {len(error.instance)} characters; at most "
                          f"{error.validator_value}")
-    if error.validator == "enum" and isinstance(error.instance, float):
-        return doc.error(where, f"{_message(error)}; quote version numbers, as '1.0'")
-    return doc.error(where, _message(error))
+    return None
 
 
 def load(path: Path, root: Path) -> Case:

@@ -11,7 +11,6 @@ next case goes to a fresh host.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
 import secrets
@@ -19,14 +18,12 @@ import shlex
 import threading
 import time
 from collections import deque
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-import jsonschema
-
 from conformance.adapter import Declaration, Ending, Execution, Program
 from conformance.command import OUTPUT_LIMIT, PLACEHOLDERS, parse_template
+from conformance.schemas import problem
 from conformance.transport import (DIED, FLOODED, GARBLED, STUCK, Broken, Channel, Exchange,
                                    Pool, StartError, pipeline)
 
@@ -37,23 +34,6 @@ VERSION = 1
 START_SECONDS = 30.0
 #: Bytes of one line from a host at most: both outputs at their limit, every character escaped.
 LINE_LIMIT = 2 * 6 * OUTPUT_LIMIT + (64 << 10)
-
-
-@functools.cache
-def schema(name: str) -> jsonschema.protocols.Validator:
-    """The validator of one message of the protocol: "hello", "request" or "reply"."""
-    text = resources.files("conformance").joinpath(f"schema/host-{name}.schema.json")
-    document = json.loads(text.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(document)
-
-
-def problem(name: str, message: Any) -> str | None:
-    """Why `message` is not a valid `name` message, in one line; None when it is."""
-    error = jsonschema.exceptions.best_match(schema(name).iter_errors(message))
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return (f"{where}: " if where else "") + error.message[:300]
 
 
 class HostLoader:
@@ -90,7 +70,7 @@ class HostLoader:
             why = {STUCK: f"no hello line within {START_SECONDS:g} s", DIED: "it ended",
                    FLOODED: "its first line was too long", GARBLED: "its first line"}[hello.why]
             raise StartError(f"{why}{': ' + hello.detail if hello.detail else ''}")
-        wrong = problem("hello", hello)
+        wrong = problem("host-hello", hello)
         if wrong is None and hello["version"] != VERSION:
             wrong = (f"it speaks version {hello['version']} of the host protocol; this runner "
                      f"speaks {VERSION}")
@@ -259,7 +239,7 @@ class _Exchange(Exchange[Program, Execution]):
     def reply(self, channel: Channel, program: Program, message: dict[str, Any],
               seconds: float) -> Execution | Broken:
         expected = channel.state["waiting"].popleft()
-        wrong = problem("reply", message)
+        wrong = problem("host-reply", message)
         if wrong is None and message["id"] != expected:
             wrong = f"the reply is to request {message['id']}, not {expected}"
         if wrong is not None:

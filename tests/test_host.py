@@ -11,7 +11,8 @@ import pytest
 
 from conformance import host
 from conformance.adapter import Ending, Program
-from conformance.host import HostLoader, problem
+from conformance.host import HostLoader
+from conformance.schemas import problem, validator
 from conformance.loaders import LoaderFileError, from_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,9 +146,9 @@ def test_every_request_the_runner_sends_is_valid_under_the_request_schema(loader
     assert [r["id"] for r in requests] == [1, 2, 3, 4]
     assert [r["case"] for r in requests] == ["canary", "c1", "c2", "c3"]
     for request in requests:
-        assert problem("request", request) is None
-    assert problem("request", {**requests[0], "modules": {"a//b": ""}}) is not None
-    assert problem("request", {**requests[0], "timeout": 0}) is not None
+        assert problem("host-request", request) is None
+    assert problem("host-request", {**requests[0], "modules": {"a//b": ""}}) is not None
+    assert problem("host-request", {**requests[0], "timeout": 0}) is not None
 
 
 @needs_node
@@ -159,10 +160,10 @@ def test_the_node_hosts_messages_are_valid_under_the_schemas():
                          input="".join(json.dumps(r) + "\n" for r in requests),
                          capture_output=True, text=True, timeout=60)
     hello, *replies = [json.loads(line) for line in run.stdout.splitlines()]
-    assert problem("hello", hello) is None and hello["version"] == host.VERSION
+    assert problem("host-hello", hello) is None and hello["version"] == host.VERSION
     assert [r["id"] for r in replies] == [1, 2]
     for reply in replies:
-        assert problem("reply", reply) is None
+        assert problem("host-reply", reply) is None
     assert replies[1]["exit_code"] == 1 and "Error: b" in replies[1]["stderr"]
 
 
@@ -207,7 +208,7 @@ def test_a_loader_file_says_its_protocol(tmp_path):
 def test_the_protocol_document_names_every_field_of_every_message():
     text = (ROOT / "docs" / "host-protocol.md").read_text()
     for name in ("hello", "request", "reply"):
-        for field in host.schema(name).schema["properties"]:
+        for field in validator(f"host-{name}").schema["properties"]:
             assert f"`{field}`" in text, (name, field)
 
 
