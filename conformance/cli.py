@@ -19,7 +19,7 @@ from conformance.exitcodes import ExitCode
 from conformance.adapter import Ending, Program
 from conformance.keep import KeepError, keep
 from conformance.loaders import LoaderError, from_options, known, timeout_problem
-from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, caught, precision
+from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, caught_by, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.results import (OutputError, Results, ResultsError, Tally, Writer,
@@ -560,7 +560,7 @@ def mutants_command(argv: Sequence[str]) -> int:
             print(f"{loader.name:38} conforming: " + (f"FAILED {', '.join(bad)}" if bad
                                                       else "passes every case"))
             continue
-        catching = [v.case for v in verdicts if caught(v, mutant.clause)]
+        catching = caught_by(verdicts, mutant.clause)
         share = precision(verdicts, mutant.clause)
         if not catching:
             missed.append(mutant.name)

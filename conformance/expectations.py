@@ -12,14 +12,13 @@ import yaml
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import catalogue
-from conformance.outcomes import RECORDED, Outcome, Verdict
+from conformance.outcomes import CLEAN, RECORDED, Outcome, Verdict
 from conformance.results import Results, write_atomically
 from conformance.text import display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
 
 #: An expectations file larger than this is refused unread.
 MAX_BYTES = 1 << 20
-#: The outcomes an expectations file records: everything that is neither a pass nor a skip.
 TOP_KEYS = ("loader", "spec", "failures")
 ENTRY_KEYS = ("outcome", "reason")
 _RECORDED_NAMES = ", ".join(o.value for o in RECORDED)
@@ -107,7 +106,7 @@ def _entry(doc: Document, case: Any, value: Any) -> Expectation:
                                 field_name(where + ["outcome"]),
                                 f"missing; one of {_RECORDED_NAMES}")
     outcome = value["outcome"]
-    if outcome in (Outcome.PASS.value, Outcome.SKIP.value):
+    if outcome in [o.value for o in CLEAN]:
         raise doc.error(where + ["outcome"], f"{outcome!r} is no failure: remove the entry "
                         f"(an entry records one of {_RECORDED_NAMES})")
     if outcome not in [o.value for o in RECORDED]:

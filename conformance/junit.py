@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import ERRORS, FAILURES, NOTED, Outcome, Verdict
 from conformance.results import Results, write_atomically
 
 SUITE = "commonjs-conformance"
@@ -43,14 +43,14 @@ def _testcase(suite: ET.Element, verdict: Verdict) -> None:
         for clause in verdict.clauses:
             _element(properties, "property", name="clause", value=clause)
     outcome = verdict.outcome
-    if outcome in (Outcome.FAIL, Outcome.BLOCKED):
+    if outcome in FAILURES:
         _element(case, "failure", _details(verdict), message=verdict.message,
                  type=outcome.value)
-    elif outcome in (Outcome.ERROR, Outcome.TIMEOUT):
+    elif outcome in ERRORS:
         _element(case, "error", _details(verdict), message=verdict.message, type=outcome.value)
     elif outcome is Outcome.SKIP:
         _element(case, "skipped", message=verdict.message)
-    elif outcome in (Outcome.WARN, Outcome.ADVISORY):
+    elif outcome in NOTED:
         _element(case, "system-out", "\n".join((f"{'warning' if outcome is Outcome.WARN else 'advisory'}: {verdict.message}",
                                                 *verdict.details)))
 
@@ -59,8 +59,8 @@ def render(results: Results) -> str:
     """The run as a JUnit XML document: one testsuite, one testcase per verdict."""
     counts = {
         "tests": str(len(results.verdicts)),
-        "failures": str(results.count(Outcome.FAIL) + results.count(Outcome.BLOCKED)),
-        "errors": str(results.count(Outcome.ERROR) + results.count(Outcome.TIMEOUT)),
+        "failures": str(sum(results.count(o) for o in FAILURES)),
+        "errors": str(sum(results.count(o) for o in ERRORS)),
         "skipped": str(results.count(Outcome.SKIP)),
         "time": _seconds(results.seconds),
     }

@@ -10,13 +10,12 @@ from typing import Iterable, Mapping, Sequence
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import Clause, catalogue
-from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, Verdict, caught, precision
+from conformance.outcomes import (MUST_BREACHES, PRECISION_GOAL, RECORDED, Outcome, Verdict,
+                                  caught_by, precision)
 from conformance.results import Results
 
 MUTANT_PREFIX = "mutant:"
 VARIANT_PREFIX = "variant:"
-#: Outcomes that hold a breach of a MUST against the clauses they blame.
-BAD = (Outcome.FAIL, Outcome.ERROR, Outcome.TIMEOUT)
 
 
 def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str:
@@ -31,9 +30,9 @@ def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str
     if not ran:
         return "n/a"
     blamed = [v for v in ran if clause.id in v.blame]
-    for outcomes, word in ((BAD, "**FAIL**"), ((Outcome.WARN,), "warning"),
-                           ((Outcome.ADVISORY,), "advisory")):
-        count = sum(v.outcome in outcomes for v in blamed)
+    for word, count in (("**FAIL**", sum(v.outcome in MUST_BREACHES for v in blamed)),
+                        ("warning", sum(v.outcome is Outcome.WARN for v in blamed)),
+                        ("advisory", sum(v.outcome is Outcome.ADVISORY for v in blamed))):
         if count:
             return f"{word} {count}/{len(ran)}"
     blocked = sum(v.outcome is Outcome.BLOCKED for v in ran)
@@ -75,9 +74,7 @@ def _summary(runs: Sequence[Results]) -> list[str]:
              "| timeout | n/a |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in runs:
-        counts = [r.count(o) for o in (Outcome.PASS, Outcome.WARN, Outcome.ADVISORY,
-                                       Outcome.FAIL, Outcome.BLOCKED, Outcome.ERROR,
-                                       Outcome.TIMEOUT, Outcome.SKIP)]
+        counts = [r.count(o) for o in Outcome]  # the columns above, in the enum's order
         state = "" if r.complete else f" ({r.where_stopped()})"
         lines.append(f"| {_escape(r.loader + state)} | {_escape(r.spec)} | "
                      f"{'yes' if r.sandbox else 'no'} | "
@@ -145,7 +142,7 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
         if mutant is None:
             lines.append(f"| {_code(name)} | ? | not in this suite's mutant list | | | | |")
             continue
-        catching = [v.case for v in run.verdicts if caught(v, mutant.clause)]
+        catching = caught_by(run.verdicts, mutant.clause)
         blocked = sum(1 for v in run.verdicts
                       if v.outcome is Outcome.BLOCKED and mutant.clause in v.blame)
         others = sum(1 for v in run.verdicts
@@ -232,8 +229,12 @@ def render(runs: Iterable[Results], command: str = "",
             "loader failure, so the suite keeps to them instead (see the suite lint).", ""]
     out += _not_judged() + [""]
     if mutants:
+        from conformance.mutants import BY_NAME
+
         matrix = _kill_matrix(mutants)
-        caught_count = sum(1 for line in matrix[2:] if "**MISSED**" not in line)
+        known = [(run, BY_NAME.get(run.loader[len(MUTANT_PREFIX):])) for run in mutants]
+        caught_count = sum(1 for run, mutant in known
+                           if mutant is not None and caught_by(run.verdicts, mutant.clause))
         low = sum(1 for line in matrix[2:] if line.endswith("** |"))
         out += ["## Kill matrix", "",
                 f"Deliberately broken copies of the reference loader (conformance/mutants.py), "

@@ -95,7 +95,7 @@ def closing_line(results: Results) -> str:
     """'N passed, N failed, ...' over the outcomes that occurred, always naming passed and failed."""
     counts = results.tally.counts
     parts = [f"{counts[o]} {WORDS[o]}" for o in WORDS
-             if counts[o] or o in (Outcome.PASS, Outcome.FAIL)]
+             if counts[o] or o is Outcome.PASS or o is Outcome.FAIL]
     return ", ".join(parts)
 
 
