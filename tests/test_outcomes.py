@@ -6,6 +6,7 @@ import ast
 import itertools
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,11 @@ def test_named_classes_of_outcomes_agree_with_each_other():
     assert set(BREACHES) == set(MUST_BREACHES) | {Outcome.WARN}
     assert set(RECORDED) == set(BREACHES) | {Outcome.BLOCKED}
     assert Outcome.BLOCKED not in BREACHES and not set(CLEAN) & set(RECORDED)
+
+
+def test_the_readme_lists_every_kind_with_the_outcomes_it_goes_with():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z-]+)` \| ([a-z, ]+?)(?: \(.*?\))? \|", readme, re.M)
+    listed = {kind: tuple(outcome.split(", ")) for kind, outcome in rows if kind in WRITTEN_KINDS}
+    assert listed == {kind.value: tuple(o.value for o in kind.outcomes)
+                      for kind in Kind if kind is not Kind.NONE}
