@@ -7,7 +7,6 @@ import importlib
 import inspect
 import math
 import os
-import re
 import shlex
 import shutil
 from importlib import metadata, resources
@@ -19,14 +18,11 @@ from conformance.adapter import FEATURES, Declaration, Loader
 from conformance.command import CommandLoader, TemplateError
 from conformance.confine import level as confinement_level
 from conformance.host import HostLoader
-from conformance.yamlfile import YamlError, read_document
+from conformance import schemas
+from conformance.yamlfile import Document, YamlError, read_document
 
 #: The entry-point group through which an installed package registers a loader by name.
 ENTRY_POINTS = "commonjs_conformance.loaders"
-#: An environment variable's name, as a loader file or --env may give it.
-_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-LOADER_FILE_KEYS = ("name", "command", "protocol", "env", "sandbox", "spec", "timeout",
-                    "features", "install")
 #: How a loader file's command is run: once per case on a module directory, or as a host.
 PROTOCOLS = ("command", "host")
 #: The range of a time limit per case, in seconds. Below the floor no loader can start; past
@@ -114,46 +110,53 @@ def _check_program(program: str, install: str | None) -> None:
         raise LoaderError(f"the loader command {program!r} is not found on PATH{hint}")
 
 
+#: What a loader file's field must be, in the words its error gives.
+_FIELD_RULES = {
+    "name": "'name' must be a non-empty string",
+    "command": "'command' must be a non-empty string",
+    "protocol": f"protocol is one of {', '.join(PROTOCOLS)}",
+    "env": "env maps variable names to strings (quote numbers)",
+    "sandbox": "sandbox is true or false",
+    "spec": f"spec is one of {', '.join(SPEC_VERSIONS)} (quoted: '1.1')",
+    "timeout": "timeout is a number of seconds",
+    "features": f"features maps {', '.join(FEATURES)} to true or false",
+    "install": "install is a string telling how to get the loader",
+}
+
+
+def _worded(doc: Document, error: Any) -> LoaderFileError | None:
+    """A schema error of a loader file in the words of its field's rule."""
+    where = list(error.absolute_path)
+    if error.validator == "required" and not where:
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing and missing[0] in _FIELD_RULES:
+            return doc.error([], _FIELD_RULES[missing[0]])
+    if where[:1] == ["env"] and "propertyNames" in error.schema_path:
+        return doc.error(where + [error.instance], "a variable name is letters, digits and "
+                         "'_', not starting with a digit", key=True)
+    if where and where[0] in _FIELD_RULES:
+        return doc.error(where[:1], _FIELD_RULES[where[0]])
+    return None
+
+
 def from_file(path: Path) -> CommandLoader | HostLoader:
     """The command loader a loader file describes (see README, 'Certify your loader')."""
     doc = read_document(Path(path), 1 << 16, LoaderFileError)
     data = doc.data
     if not isinstance(data, dict):
         raise LoaderFileError(path, 1, "", "a loader file holds a mapping (name, command, ...)")
-    for key in data:
-        if key not in LOADER_FILE_KEYS:
-            raise doc.error([key], f"unknown key (allowed: {', '.join(LOADER_FILE_KEYS)})",
-                            key=True)
-    for key in ("name", "command"):
-        if not isinstance(data.get(key), str) or not data[key].strip():
-            raise doc.error([key] if key in data else [], f"{key!r} must be a non-empty string")
+    wrong = schemas.first_error(doc, "loader", _worded)
+    if wrong is not None:
+        raise wrong
     env = data.get("env") or {}
-    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                            for k, v in env.items()):
-        raise doc.error(["env"], "env maps variable names to strings (quote numbers)")
-    for key in env:
-        if not _VARIABLE.fullmatch(key):
-            raise doc.error(["env", key], "a variable name is letters, digits and '_', not "
-                            "starting with a digit", key=True)
     sandbox = data.get("sandbox", False)
-    if not isinstance(sandbox, bool):
-        raise doc.error(["sandbox"], "sandbox is true or false")
     spec = data.get("spec")
-    if spec is not None and spec not in SPEC_VERSIONS:
-        raise doc.error(["spec"], f"spec is one of {', '.join(SPEC_VERSIONS)} (quoted: '1.1')")
     timeout = data.get("timeout")
     if timeout is not None and timeout_problem(timeout):
         raise doc.error(["timeout"], str(timeout_problem(timeout)))
     features = data.get("features") or {}
-    if not isinstance(features, dict) or not all(k in FEATURES and isinstance(v, bool)
-                                                 for k, v in features.items()):
-        raise doc.error(["features"], f"features maps {', '.join(FEATURES)} to true or false")
     install = data.get("install")
-    if install is not None and not isinstance(install, str):
-        raise doc.error(["install"], "install is a string telling how to get the loader")
     protocol = data.get("protocol", "command")
-    if protocol not in PROTOCOLS:
-        raise doc.error(["protocol"], f"protocol is one of {', '.join(PROTOCOLS)}")
     # {loader_dir}: the directory of the loader file, so that it can name files beside it.
     here = shlex.quote(str(Path(path).resolve().parent))
     command = data["command"].replace("{loader_dir}", here)
@@ -252,7 +255,8 @@ def parse_env(pairs: list[str] | None) -> dict[str, str]:
     env = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep or not _VARIABLE.fullmatch(key):
+        # a variable's name is checked as in a loader file's env (conformance/schema)
+        if not sep or schemas.problem("loader", {"name": "-", "command": "-", "env": {key: ""}}):
             raise LoaderError(f"--env takes KEY=VALUE (KEY letters, digits and '_', not "
                               f"starting with a digit), not {pair!r}")
         env[key] = value

@@ -121,11 +121,11 @@ def first_error(doc: Document, name: str,
         return doc.error_class(doc.path, doc.line(where + extra[:1], key=True),
                                field_name(where + [str(k) for k in extra[:1]]),
                                f"unknown key (allowed: {names})")
-    if error.validator == "required":
-        return doc.error(where, error.message)
     worded = special(doc, error) if special else None
     if worded is not None:
         return worded
+    if error.validator == "required":
+        return doc.error(where, error.message)
     if error.validator == "enum" and isinstance(error.instance, float):
         return doc.error(where, f"{_message(error)}; quote version numbers, as '1.0'")
     return doc.error(where, _message(error))
