@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The suite's own cost, as ratios measured in one run (issue 6, "Speed at the floor").
+"""The suite's own cost, as ratios measured in one run, against the project's speed targets.
 
     python bench/benchmark.py           # the full run: about 2.5 minutes on 2 cores
     python bench/benchmark.py --quick   # the short run the smoke test uses: about 15 s
@@ -66,7 +66,7 @@ HERE = Path(__file__).resolve()
 WRAP = "(function (require, exports, module) {%s\n})"
 TRIVIAL = "console.log('DONE');\n"
 
-#: Targets of issue 6.
+#: The speed targets: the suite costs little beyond the loader it runs.
 FLOOR_RATIO = 4.0
 CASES_PER_SECOND = 2500
 COMMAND_RATIO = 1.15
@@ -91,7 +91,7 @@ RECORD: dict = {"targets": []}
 
 
 def target(what: str, measured: str, ok: bool, note: str = "") -> str:
-    """Record a target of issue 6 with its measured figure; the text printed after it."""
+    """Record a speed target with its measured figure; the text printed after it."""
     RECORD["targets"].append({"target": what, "measured": measured, "met": ok, "note": note})
     return f"{what}: {measured}  {verdict(ok)}" + (f" ({note})" if note else "")
 
@@ -847,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     began = time.perf_counter()
-    say("commonjs-conformance benchmark (bench/benchmark.py, issue 6)")
+    say("commonjs-conformance benchmark (bench/benchmark.py)")
     command = f"python {shlex.join(sys.argv)}"
     say(f"command: cd {shlex.quote(os.getcwd())} && {command}")
     RECORD.update(command=command, machine=machine(), tree=tree_state(),

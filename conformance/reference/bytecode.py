@@ -5,7 +5,7 @@ The `quickjs` binding offers no bytecode, but its library exports QuickJS's C AP
 ctypes reaches. A binding Context keeps its JSRuntime and JSContext pointers right after the
 Python object header; that layout is checked (the type's size, the runtime the context
 belongs to, a round trip) before bytecode is used at all. When anything does not check out,
-`unavailable()` says why and callers compile from source as before: slower, same results.
+`unavailable()` says why and callers compile from source: slower, same results.
 """
 
 from __future__ import annotations
