@@ -116,8 +116,10 @@ def _spawn(start: Callable[[], subprocess.Popen]) -> subprocess.Popen:
 class Channel:
     """One long-lived process: a JSON object per line on its stdin, one per line back."""
 
-    def __init__(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path,
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None,
                  line_limit: int) -> None:
+        """Start `argv` in `cwd` (None: this process's) with `env` and the marks that find its
+        descendants; a line from it longer than `line_limit` bytes is a flood."""
         self.argv = list(argv)
         self.line_limit = line_limit
         self.parent = os.getpid()
@@ -125,6 +127,8 @@ class Channel:
         #: What the process has been told that later requests may count on (its own use).
         self.state: dict[str, Any] = {}
         self.unread = bytearray()
+        #: Bytes at the start of `unread` already searched for a line's end (and holding none).
+        self.scanned = 0
         self.proc = _spawn(lambda: subprocess.Popen(
             self.argv, cwd=cwd, env={**env, **self.family.env}, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
@@ -163,10 +167,19 @@ class Channel:
         line = self.stderr.last_line()
         return how + (f"; its stderr ended: {line[:300]}" if line else "")
 
+    @staticmethod
+    def encode(messages: Iterable[Mapping[str, Any]]) -> bytes:
+        """Each message as a line of JSON, every character beyond ASCII escaped: the line is
+        valid UTF-8 whatever the strings hold, and a lone surrogate (a program may print one)
+        travels as its \\uXXXX escape, which JSON parsers give back as that code unit."""
+        return b"".join(json.dumps(m).encode("ascii") + b"\n" for m in messages)
+
     def send(self, messages: Iterable[Mapping[str, Any]]) -> bool:
         """Write each message as a line; False when the process is gone (it is then killed)."""
-        data = b"".join(json.dumps(m, ensure_ascii=False).encode("utf-8", "surrogatepass")
-                        + b"\n" for m in messages)
+        return self.write(self.encode(messages))
+
+    def write(self, data: bytes) -> bool:
+        """Write lines made by encode(); False when the process is gone (it is then killed)."""
         try:
             self.proc.stdin.write(data)
             self.proc.stdin.flush()
@@ -180,11 +193,14 @@ class Channel:
         `deadline` (monotonic)."""
         fd = self.proc.stdout.fileno()
         while True:
-            end = self.unread.find(b"\n")
+            # Only the bytes read since the last search: a long line arrives in many reads.
+            end = self.unread.find(b"\n", self.scanned)
             if end >= 0:
                 line = bytes(self.unread[:end])
                 del self.unread[:end + 1]
+                self.scanned = 0
                 return self._parse(line)
+            self.scanned = len(self.unread)
             if len(self.unread) > self.line_limit:
                 self.kill()
                 return Broken(FLOODED, f"a line longer than {self.line_limit} bytes")
@@ -311,11 +327,11 @@ def pipeline(jobs: Iterable[J], pool: Pool, exchange: Exchange[J, R],
                         yield unavailable(job, exc)
                         continue
                     free_since = time.monotonic()
-                messages = exchange.messages(channel, job)
-                if sent and sum(len(json.dumps(m)) for m in messages) > AHEAD_BYTES:
+                data = channel.encode(exchange.messages(channel, job))
+                if sent and len(data) > AHEAD_BYTES:
                     source = _chain(job, source)  # sent once the channel is free
                     break
-                if not channel.send(messages):
+                if not channel.write(data):
                     sent.append(job)  # its receive() reports DIED
                     break
                 exchange.sent(channel, job)
