@@ -759,15 +759,16 @@ def test_a_worker_that_died_is_a_crash_and_the_next_run_gets_a_new_one(monkeypat
     import signal as signals
 
     from conformance.reference import process
+    from conformance.transport import Channel
 
     loader = ReferenceLoader()
     program = Program("w", {"program": "print('fine');"}, "program", 5.0)
     assert loader.run(program).stdout == "fine\n"  # an idle worker now exists
-    dead = process._idle[-1]
+    dead = process.POOL.idle[-1]
     os.kill(dead.proc.pid, signals.SIGKILL)
     dead.proc.wait()
     with monkeypatch.context() as patch:  # as if it died between the check and the call
-        patch.setattr(process._Worker, "usable", lambda self: True)
+        patch.setattr(Channel, "usable", lambda self: True)
         crashed = loader.run(program)
     assert crashed.ending is Ending.CRASHED
     assert "the QuickJS worker process died (signal SIGKILL)" in crashed.diagnostic

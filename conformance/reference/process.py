@@ -1,37 +1,35 @@
-"""The runner's side of the QuickJS worker process: jobs sent, replies read, stuck workers killed."""
+"""The runner's side of the QuickJS worker process: jobs sent, replies read, stuck workers killed.
+
+A worker (conformance.reference.worker) is a transport.Channel: the same pool, deadline,
+kill-and-restart path and pipelining as a host-protocol loader (conformance.host).
+"""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
+import math
 import os
-import pickle
-import select
 import signal
-import subprocess
 import sys
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any, Iterable, Iterator, Mapping
 
 from conformance.adapter import Ending, Execution
-from conformance.command import kill_group, track, untrack
-from conformance.reference import worker
+from conformance.transport import (DIED, FLOODED, STUCK, Broken, Channel, Exchange, GARBLED,
+                                   Pool, StartError, pipeline)
 
 #: Wall-clock seconds a program may take beyond twice its CPU limit before its QuickJS worker
 #: is taken to be stuck in native code (where QuickJS does not check the CPU limit) and killed.
 WALL_MARGIN = 1.0
-#: Why a worker gave no Execution.
-STUCK, DIED = "stuck", "died"
-#: Jobs a pipelined run keeps sent ahead of the one whose reply it waits for.
-AHEAD = 1
-#: Bytes asked of the worker's pipe at once.
-READ_SIZE = 1 << 16
-#: Only jobs this small are sent ahead: a pipe holds them whole, so sending one never waits
-#: on a worker busy writing a large reply that nobody reads yet.
-AHEAD_BYTES = 48 << 10
+#: Characters of a reply's stdout, stderr and diagnostic each at most (the worker cuts them),
+#: so that a reply line has a bound: the reference loader's own output limit. loader.js keeps
+#: stdout within it; an uncaught error's message has no bound of its own.
+FIELD_CHARS = 1 << 20
+#: Bytes of one reply line at most: stdout, stderr and the diagnostic at FIELD_CHARS characters
+#: each, every character escaped (12 bytes for one beyond the BMP), and the rest.
+LINE_LIMIT = 3 * 12 * FIELD_CHARS + (64 << 10)
 
 
 @dataclass(frozen=True)
@@ -48,118 +46,138 @@ class Job:
     harness_key: str | None = None
 
 
-class _Worker:
-    """One QuickJS worker process (conformance.reference.worker) and the loader sources it has."""
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        # The worker watches for the runner's death by its pid (see worker.watch_parent).
-        self.proc = subprocess.Popen([sys.executable, "-m", "conformance.reference.worker",
-                                      str(self.pid)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        self.sources: set[str] = set()
-        #: Bytes read from the worker and not yet taken as a reply.
-        self.unread = bytearray()
-
-    def usable(self) -> bool:
-        return self.pid == os.getpid() and self.proc.poll() is None
-
-    def kill(self) -> None:
-        if self.proc.returncode is None:  # once reaped, its pid may be another's
-            kill_group(self.proc.pid)
-        self.proc.wait()
-        untrack(self.proc.pid)
-
-    def message(self, job: Job) -> bytes:
-        """The bytes that make the worker run `job` (with its loader source, if new to it)."""
-        source_id = _source_id(job.js_source)
-        run = worker.encode(("run", source_id, job.input, job.timeout, job.memory_limit,
-                             job.stack_limit, job.output_limit, job.harness_key))
-        if source_id in self.sources:
-            return run
-        return worker.encode(("source", source_id, job.js_source)) + run
-
-    def send(self, job: Job, data: bytes) -> bool:
-        """Send message(job); False when the worker is gone (it is then killed)."""
-        try:
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-        except OSError:  # a broken pipe
-            self.kill()
-            return False
-        self.sources.add(_source_id(job.js_source))
-        return True
-
-    def receive(self, deadline: float) -> Execution | str:
-        """The next Execution; or, the worker killed, why: STUCK past `deadline` (monotonic),
-        or DIED."""
-        fd = self.proc.stdout.fileno()
-        while True:
-            if len(self.unread) >= worker.HEADER.size:
-                end = worker.HEADER.size + worker.HEADER.unpack_from(self.unread)[0]
-                if len(self.unread) >= end:
-                    reply = pickle.loads(memoryview(self.unread)[worker.HEADER.size:end])
-                    del self.unread[:end]
-                    return reply
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                self.kill()
-                return STUCK
-            chunk = os.read(fd, READ_SIZE)
-            if not chunk:
-                self.kill()
-                return DIED
-            self.unread += chunk
+def _start() -> Channel:
+    # (This module does not import the worker's: `python -m` would then find it imported.)
+    # The worker watches for the runner's death by its pid (see worker.watch_parent).
+    return Channel([sys.executable, "-m", "conformance.reference.worker", str(os.getpid())],
+                   os.environ, None, LINE_LIMIT)
 
 
 #: Workers not running anything, kept for the next run in any thread.
-_idle: list[_Worker] = []
-_idle_lock = threading.Lock()
-
-
-def _acquire() -> _Worker:
-    """An idle worker, or a new one: a worker runs one caller's jobs at a time. It counts as
-    running (command.track) until released, so that a stopped run kills it."""
-    found = None
-    with _idle_lock:
-        while _idle and found is None:
-            candidate = _idle.pop()
-            if candidate.usable():
-                found = candidate
-    found = found or _Worker()
-    track(found.proc.pid)
-    return found
-
-
-def _release(runner: _Worker) -> None:
-    """Keep a worker that finished all it was sent for the next caller."""
-    untrack(runner.proc.pid)
-    if runner.usable():
-        with _idle_lock:
-            _idle.append(runner)
+POOL = Pool(_start)
+atexit.register(POOL.close)
 
 
 @functools.lru_cache(maxsize=64)
 def _source_id(js_source: str) -> str:
-    return hashlib.sha256(js_source.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(js_source.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _wall_limit(job: Job) -> float:
     return 2 * job.timeout + WALL_MARGIN
 
 
-def _failure(why: str, job: Job, runner: _Worker, seconds: float) -> Execution:
-    """The Execution of a job whose worker was killed: STUCK or DIED."""
-    if why == STUCK:
-        return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
-                         diagnostic=f"no answer within {_wall_limit(job):g} s of wall clock "
-                                    "(QuickJS stuck in native code, where its CPU limit is not "
-                                    "checked); the QuickJS worker process was killed")
-    code = runner.proc.returncode
-    how = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit status {code}"
-    return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
-                     diagnostic=f"the QuickJS worker process died ({how})")
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_exit_code(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value) and value >= 0
+
+
+def _is_ending(value: Any) -> bool:
+    return value in _ENDINGS
+
+
+_ENDINGS = {ending.value for ending in Ending}
+#: Each field of a reply (every field of Execution): whether a value is fit for it, in words.
+_REPLY_FIELDS = {
+    "stdout": (_is_text, "a string"), "stderr": (_is_text, "a string"),
+    "ending": (_is_ending, f"one of {', '.join(sorted(_ENDINGS))}"),
+    "exit_code": (_is_exit_code, "an integer or null"),
+    "seconds": (_is_seconds, "a finite number, not negative"),
+    "diagnostic": (_is_text, "a string"), "truncated": (_is_flag, "true or false"),
+    "stdout_closed": (_is_flag, "true or false"), "leak": (_is_text, "a string"),
+}
+assert set(_REPLY_FIELDS) == {f.name for f in fields(Execution)}
+
+
+def reply_problem(message: Mapping[str, Any]) -> str | None:
+    """Why `message` is not a worker's reply (an Execution's fields), in one line; None when
+    it is one."""
+    missing = [name for name in _REPLY_FIELDS if name not in message]
+    if missing:
+        return f"no {', '.join(missing)}"
+    extra = sorted(set(message) - set(_REPLY_FIELDS))
+    if extra:
+        return f"fields no Execution has: {', '.join(extra)[:200]}"
+    for name, (fit, wanted) in _REPLY_FIELDS.items():
+        if not fit(message[name]):
+            return f"its {name} is {ascii(message[name])[:80]}, not {wanted}"
+    return None
+
+
+class _Exchange(Exchange[Job, Execution]):
+    """Jobs for a QuickJS worker: each loader source sent once per worker, then run messages."""
+
+    def messages(self, channel: Channel, job: Job) -> list[Mapping[str, Any]]:
+        source_id = _source_id(job.js_source)
+        run = {"type": "run", "source": source_id, "input": job.input, "timeout": job.timeout,
+               "memory_limit": job.memory_limit, "stack_limit": job.stack_limit,
+               "output_limit": job.output_limit, "harness_key": job.harness_key}
+        if source_id in channel.state.get("sources", ()):
+            return [run]
+        return [{"type": "source", "id": source_id, "text": job.js_source}, run]
+
+    def sent(self, channel: Channel, job: Job) -> None:
+        channel.state.setdefault("sources", set()).add(_source_id(job.js_source))
+
+    def limit(self, job: Job) -> float:
+        return _wall_limit(job)
+
+    def reply(self, channel: Channel, job: Job, message: dict[str, Any],
+              seconds: float) -> Execution | Broken:
+        wrong = reply_problem(message)
+        if wrong is not None:
+            return Broken(GARBLED, f"a reply that is not an Execution ({wrong})")
+        return Execution(**{**message, "ending": Ending(message["ending"])})
+
+    def broken(self, channel: Channel, job: Job, broken: Broken, seconds: float) -> Execution:
+        if broken.why == STUCK:
+            return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None, seconds=seconds,
+                             diagnostic=f"no answer within {_wall_limit(job):g} s of wall clock "
+                                        "(QuickJS stuck in native code, where its CPU limit is "
+                                        "not checked); the QuickJS worker process was killed")
+        if broken.why == DIED:
+            code = channel.proc.returncode
+            how = (f"signal {_signal_name(-code)}" if code is not None and code < 0
+                   else f"exit status {code}")
+            line = channel.stderr.last_line()
+            return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
+                             diagnostic=f"the QuickJS worker process died ({how})"
+                                        + (f"; its stderr ended: {line[:300]}" if line else ""))
+        if broken.why == FLOODED:
+            what = (f"the QuickJS worker process wrote {broken.detail}, more than any reply "
+                    "can take; it was killed")
+        else:
+            what = (f"the QuickJS worker process broke its protocol: {broken.detail}; it was "
+                    "killed")
+        return Execution(stdout="", ending=Ending.CRASHED, exit_code=None, seconds=seconds,
+                         diagnostic=f"{what}; the next program runs in a fresh one")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _unavailable(job: Job, error: StartError) -> Execution:
+    return Execution(stdout="", ending=Ending.UNAVAILABLE, exit_code=None,
+                     diagnostic=f"the QuickJS worker process could not be started: {error}")
+
+
+_EXCHANGE = _Exchange()
 
 
 def run_isolated(job: Job) -> Execution:
@@ -173,56 +191,4 @@ def run_pipelined(jobs: Iterable[Job]) -> Iterator[Execution]:
     next job sent before the current one's Execution is handed back: the worker starts it at
     once, while the caller judges. A job's wall-clock limit runs from when its worker could
     start it. Ending early (close()) kills a worker that still has jobs."""
-    source = iter(jobs)
-    sent: deque[Job] = deque()
-    runner: _Worker | None = None
-    free_since = time.monotonic()  # when the worker finished the job before the oldest sent
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and len(sent) <= AHEAD:
-                job = next(source, None)
-                if job is None:
-                    exhausted = True
-                    break
-                if not sent and (runner is None or not runner.usable()):
-                    if runner is not None:
-                        untrack(runner.proc.pid)
-                    runner = _acquire()  # (with jobs sent, a dead worker is told by receive)
-                data = runner.message(job)
-                if sent and len(data) > AHEAD_BYTES:  # sent once the worker is free
-                    source = _chain(job, source)
-                    break
-                if not runner.send(job, data):
-                    sent.append(job)  # its receive() reports DIED
-                    break
-                if not sent:
-                    free_since = time.monotonic()
-                sent.append(job)
-            if not sent:
-                return
-            # The job stays in `sent` until answered: stopped while it runs (Ctrl-C, close()),
-            # this kills its worker rather than hand a busy one back to the pool.
-            job = sent[0]
-            reply = runner.receive(free_since + _wall_limit(job))
-            sent.popleft()
-            if isinstance(reply, str):
-                # Jobs sent to the killed worker go to a fresh one.
-                failed, runner = runner, None
-                source, sent = _chain(*sent, source), deque()
-                yield _failure(reply, job, failed, time.monotonic() - free_since)
-            else:
-                yield reply
-            free_since = time.monotonic()
-    finally:
-        if sent and runner is not None:
-            runner.kill()
-        elif runner is not None:
-            _release(runner)
-
-
-def _chain(*items):
-    """The jobs given, then the rest of the iterator that is the last argument."""
-    *first, rest = items
-    yield from first
-    yield from rest
+    return pipeline(jobs, POOL, _EXCHANGE, _unavailable)

@@ -3,65 +3,67 @@
 Running QuickJS out of the runner's process means nothing it does can hang or crash the run:
 a program stuck in native code (a backtracking regular expression) escapes QuickJS's CPU
 limit, and some out-of-memory paths recurse in QuickJS's own code; the parent then kills this
-process and starts another. Messages are length-prefixed pickles on stdin and stdout.
+process and starts another (conformance.transport). Messages are JSON objects, one per line,
+on stdin and stdout:
+
+    {"type": "source", "id": ID, "text": LOADER_JS}       remember and compile a loader
+    {"type": "run", "source": ID, "input": TEXT, "timeout": SECONDS, "memory_limit": BYTES,
+     "stack_limit": BYTES, "output_limit": CHARACTERS, "harness_key": KEY or null}
+
+Each run is answered with the fields of its Execution (`ending` as its string value), each
+text field at most process.FIELD_CHARS characters. Replies are pure ASCII: a lone surrogate a program
+printed travels as its \\uXXXX escape, and json.loads gives it back.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
-import pickle
-import struct
 import sys
 import threading
 import time
 from typing import IO, Any
 
-HEADER = struct.Struct(">I")
+from conformance.reference.process import FIELD_CHARS
+
 #: Seconds between two looks at whether the runner is still this process's parent.
 WATCH_INTERVAL = 0.2
 
 
-def encode(message: Any) -> bytes:
-    """A message as it travels: its length, then its pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(data)) + data
-
-
-def send(stream: IO[bytes], message: Any) -> None:
-    stream.write(encode(message))
-    stream.flush()
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
-    data = b""
-    while len(data) < size:
-        chunk = stream.read(size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
 def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    """Answer ('source', id, text) by remembering the loader source and compiling it, ('run',
-    id, ...) (see process.Job) with the Execution; return when the parent closes the pipe.
-    Runs on a big stack (see __main__)."""
+    """Answer each 'run' message with its Execution as a line, remembering each 'source' (the
+    loader, compiled); return when the parent closes the pipe. Runs on a big stack (see
+    __main__)."""
     from conformance.reference.compiled import compile_loader
 
     sources: dict[str, tuple[str, Any]] = {}
-    while True:
-        header = _read_exactly(requests, HEADER.size)
-        if header is None:
-            return
-        body = _read_exactly(requests, HEADER.unpack(header)[0])
-        if body is None:
-            return
-        message = pickle.loads(body)
-        if message[0] == "source":
-            sources[message[1]] = (message[2], compile_loader(message[2]))
+    for line in requests:
+        message = json.loads(line)
+        if message["type"] == "source":
+            sources[message["id"]] = (message["text"], compile_loader(message["text"]))
             continue
-        _, source_id, *job = message
-        send(replies, run(*sources[source_id], *job))
+        execution = run(*sources[message["source"]], message["input"], message["timeout"],
+                        message["memory_limit"], message["stack_limit"],
+                        message["output_limit"], message["harness_key"])
+        replies.write(encode(execution))
+        replies.flush()
+
+
+def encode(execution: Any) -> bytes:
+    """An Execution as a reply line: its fields, each text cut to FIELD_CHARS characters."""
+    reply = {field.name: getattr(execution, field.name)
+             for field in dataclasses.fields(execution)}
+    reply["ending"] = execution.ending.value
+    if len(reply["stdout"]) > FIELD_CHARS:
+        reply["stdout"] = reply["stdout"][:FIELD_CHARS]
+        reply["truncated"] = True
+    if len(reply["stderr"]) > FIELD_CHARS:
+        reply["stderr"] = (reply["stderr"][:FIELD_CHARS] + "\nreference loader: stderr beyond "
+                           f"{FIELD_CHARS} characters was dropped\n")
+    if len(reply["diagnostic"]) > FIELD_CHARS:
+        reply["diagnostic"] = reply["diagnostic"][:FIELD_CHARS] + " ..."
+    return json.dumps(reply, ensure_ascii=True).encode("ascii") + b"\n"
 
 
 def run(js_source: str, compiled: Any, text: str, timeout: float, memory: int, stack: int,
@@ -75,6 +77,7 @@ def run(js_source: str, compiled: Any, text: str, timeout: float, memory: int, s
     return reference.execute(js_source, text, timeout, memory, stack, output_limit,
                              loader_bytecode=compiled.loader if compiled else None,
                              factories=(factory,) if factory else ())
+
 
 def watch_parent(parent: int) -> None:
     """End this process as soon as `parent` (the runner) is no longer its parent: killed, even
