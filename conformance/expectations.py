@@ -12,7 +12,7 @@ import yaml
 
 from conformance import SPEC_VERSIONS
 from conformance.clauses import catalogue
-from conformance.outcomes import CLEAN, RECORDED, Outcome, Verdict
+from conformance.outcomes import CLEAN, RECORDED, UNRECORDABLE, Outcome, Verdict
 from conformance.results import Results, write_atomically
 from conformance.text import display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
@@ -178,7 +178,9 @@ def compare(expectations: Expectations, results: Results,
     fixed: list[tuple[Expectation, Verdict]] = []
     for verdict in results.verdicts:
         entry = entries.get(verdict.case)
-        if verdict.outcome in RECORDED:
+        if verdict.kind in UNRECORDABLE:
+            new.append(verdict)
+        elif verdict.outcome in RECORDED:
             if entry is None:
                 new.append(verdict)
             elif entry.outcome is verdict.outcome:
@@ -295,7 +297,8 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
     kept = previous.entries if previous is not None and previous.loader == results.loader \
         and previous.spec == results.spec else {}
     failures: dict[str, dict[str, str]] = {}
-    for v in sorted((v for v in results.verdicts if v.outcome in RECORDED),
+    for v in sorted((v for v in results.verdicts
+                     if v.outcome in RECORDED and v.kind not in UNRECORDABLE),
                     key=lambda v: v.case):
         old = kept.get(v.case)
         reason = old.reason if old is not None and old.outcome is v.outcome and old.reason \

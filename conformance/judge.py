@@ -124,6 +124,11 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
     if problem:
         return Verdict(case.id, case.clauses, Outcome.ERROR, "the loader crashed: its adapter "
                        f"handed back a malformed result ({problem})", 0.0, (), Kind.LOADER_CRASHED)
+    if execution.leak:
+        return Verdict(case.id, case.clauses, Outcome.ERROR, "the loader carried state from an "
+                       f"earlier case into this one ({execution.leak}): no verdict from this "
+                       "loader can be trusted until it runs each case in a fresh module "
+                       "system", execution.seconds, (execution.diagnostic,), Kind.STATE_LEAK)
     transcript = read(execution.stdout)
     started = transcript.features_lines > 0 or bool(transcript.assertions)
     confirmed = transcript.done is not None and not transcript.problems and \

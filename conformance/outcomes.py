@@ -108,6 +108,9 @@ class Kind(str, enum.Enum):
     PROTOCOL_VIOLATION = "protocol-violation"
     # The case does not apply: another spec version or mode, or a feature the loader lacks.
     NOT_APPLICABLE = "not-applicable"
+    # The loader (a host) carried state from an earlier program into this one: its canary
+    # found a global, a changed prototype or a cached module of an earlier case.
+    STATE_LEAK = "state-leak"
 
     def __str__(self) -> str:
         return self.value
@@ -143,7 +146,11 @@ KIND_OUTCOMES: Mapping[Kind, tuple[Outcome, ...]] = types.MappingProxyType({
     Kind.OUTPUT_LIMIT: (Outcome.ERROR,),
     Kind.PROTOCOL_VIOLATION: (Outcome.ERROR,),
     Kind.NOT_APPLICABLE: (Outcome.SKIP,),
+    Kind.STATE_LEAK: (Outcome.ERROR,),
 })
+#: Kinds no expectations file records, and no run is green with: faults of the loader's
+#: isolation between cases, not of the case they land on.
+UNRECORDABLE: tuple[Kind, ...] = (Kind.STATE_LEAK,)
 #: The kind of a verdict on failed assertions, by the outcome the levels of their clauses
 #: decide (a MUST fails, a SHOULD warns, a reading is advisory).
 FAILED_ASSERTION_KINDS: Mapping[Outcome, Kind] = types.MappingProxyType({

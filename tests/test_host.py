@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance import host
 from conformance.adapter import Ending, Program
@@ -288,3 +289,26 @@ def _fake_pids(mode: str) -> list[int]:
             if str(FAKE).encode() in argv and mode.encode() in argv:
                 found.append(int(entry.name))
     return found
+
+
+@needs_node
+def test_a_leaking_host_is_never_certified(tmp_path, hostile):
+    loader_file = tmp_path / "leaky.yaml"
+    loader_file.write_text(f"name: leaky\nprotocol: host\n"
+                           f"command: node {FAKE.parent / 'leaky-host.js'} shared-context\n")
+    results, recorded = tmp_path / "results.json", tmp_path / "expected.yaml"
+    code, out = _summary("--loader-file", str(loader_file), "-j", "1",
+                         "--json", str(results), "--write-expectations", str(recorded))
+    verdicts = [json.loads(line) for line in results.read_text().splitlines()[1:]]
+    leaks = [v for v in verdicts if v.get("kind") == "state-leak"]
+    assert leaks and all(v["outcome"] == "error" for v in leaks), out
+    assert "carried state from an earlier case" in leaks[0]["message"]
+    assert code != 0
+    written = yaml.safe_load(recorded.read_text())["failures"] or {}
+    assert not [v["id"] for v in leaks if v["id"] in written], written
+    code, out = _summary("--loader-file", str(loader_file), "-j", "1",
+                         "--expectations", str(recorded))
+    assert code != 0 and "state-leak" not in recorded.read_text(), out
+    hostile(GROUP, "a host that leaks state, run with the expectations it wrote itself",
+            "the case after each canary that saw the leak is an error (`state-leak`); "
+            "`--write-expectations` does not record it, so `--expectations` still fails")

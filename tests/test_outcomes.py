@@ -66,7 +66,7 @@ WRITTEN_KINDS = {"", "assertion-failed", "should-breached", "reading-not-met",
                  "precondition-failed", "uncaught-error", "stdout-closed", "stopped-early",
                  "no-assertions", "ran-twice", "not-started", "no-harness-output", "timeout",
                  "loader-unavailable", "loader-crashed", "output-limit", "protocol-violation",
-                 "not-applicable"}
+                 "not-applicable", "state-leak"}
 
 
 def test_every_kind_maps_to_at_least_one_outcome_and_every_outcome_has_a_kind():
@@ -124,7 +124,8 @@ def _judged_over_a_grid():
                {"ending": Ending.TIMED_OUT, "exit_code": None},
                {"ending": Ending.CRASHED, "exit_code": None},
                {"ending": Ending.UNAVAILABLE, "exit_code": None},
-               {"truncated": True}, {"stdout_closed": True}]
+               {"truncated": True}, {"stdout_closed": True},
+               {"leak": "globals an earlier case set: x"}]
     seen = {}
     for case, stdout, ending in itertools.product(cases, stdouts, endings):
         v = judge(case, Execution(stdout=stdout, **ending), "1.1.1")
