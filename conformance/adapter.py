@@ -72,15 +72,46 @@ class Declaration:
     confinement: str = ""
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """How the runner may drive a loader: declared by the loader, never probed."""
+
+    #: run() waits on another process (a command, a host, a QuickJS worker) and ends it at the
+    #: time limit itself: -j N runs it in N threads. Otherwise run() computes in this process,
+    #: and the runner watches the time from a thread of its own.
+    waits_on_process: bool = False
+    #: An in-process loader that can be copied into forked worker processes (it pickles): -j N
+    #: runs it in N of them. Otherwise in N threads.
+    forks: bool = False
+    #: It offers run_all(programs) -> Iterator[Execution]: run() of each program in turn, the
+    #: Executions in the same order, taking the next program from the iterable before handing
+    #: back the last Execution if it likes. A sequential run (-j 1) goes through it, and
+    #: close()s the iterator when it stops early.
+    pipelines: bool = False
+    #: It offers run_tree(root: Path, main: str, timeout: float) -> Execution: a module tree on
+    #: disk run where it is (`exec`). Otherwise the tree is read and run as a Program.
+    runs_trees: bool = False
+    #: The words of a shell command that reruns a kept module tree, with {root} and {main};
+    #: each word is quoted once they are filled in. Empty: `runner.py exec` with the loader's
+    #: name.
+    rerun: tuple[str, ...] = ()
+
+
+#: What a loader that declares nothing may be driven as.
+UNDECLARED = Capabilities()
+
+
+def capabilities(loader: "Loader") -> Capabilities:
+    """What `loader` declares it offers; a Python loader of the user's that declares nothing
+    offers the least (run() alone, watched from a thread)."""
+    return getattr(loader, "capabilities", UNDECLARED)
+
+
 @runtime_checkable
 class Loader(Protocol):
-    """Anything that can run a Program: in-process Python code or an external command.
-
-    A loader may also offer run_all(programs) -> Iterator[Execution]: run() of each program in
-    turn, the Executions in the same order, taking the next program from the iterable before
-    handing back the last Execution if it likes (the reference loader starts it at once). A
-    sequential run (-j 1) then uses it, and close()s the iterator when it stops early.
-    """
+    """Anything that can run a Program: in-process Python code or an external command. What
+    else it offers the runner it declares in `capabilities` (a Capabilities; a loader that has
+    none offers run() alone)."""
 
     name: str
     declaration: Declaration

@@ -16,7 +16,7 @@ from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
 from conformance.caseload import CaseError, default_root, discover, find, load_all
 from conformance.exitcodes import ExitCode
-from conformance.adapter import Ending, Program
+from conformance.adapter import Ending, Program, capabilities
 from conformance.keep import KeepError, keep
 from conformance.loaders import LoaderError, from_options, known, timeout_problem
 from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, caught_by, precision
@@ -447,21 +447,13 @@ def _finish(args, root, planned, stream, progress, every, tally, started, comple
 
 def exec_command(argv: Sequence[str]) -> int:
     args = _exec_parser().parse_args(argv)
-    from conformance.command import CommandLoader, run_command as run_argv
-    from conformance.reference import ReferenceLoader, exec_tree, read_modules
+    from conformance.reference import read_modules
 
     try:
         loader = _loader(args)
         timeout = _timeout(args, loader)
-        if isinstance(loader, ReferenceLoader):
-            execution = exec_tree(args.root, args.main, sandbox=loader.sandbox, timeout=timeout,
-                                  js_source=loader.js_source)
-        elif isinstance(loader, CommandLoader):
-            if not args.root.is_dir():
-                raise ValueError(f"{args.root}: not a directory")
-            root = args.root.resolve()
-            command, env = loader.command_for(root, args.main)
-            execution = run_argv(command, Path.cwd(), env, timeout)
+        if capabilities(loader).runs_trees:
+            execution = loader.run_tree(args.root, args.main, timeout)
         else:
             modules = read_modules(args.root)
             if args.main not in modules:

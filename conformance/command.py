@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Mapping
 
-from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.adapter import Capabilities, Declaration, Ending, Execution, Program
 from conformance.confine import absolute_words, confine
 from conformance.descendants import Descendants, kill_group
 
@@ -329,9 +329,6 @@ def _placeholders(execution: Execution, base: Path) -> Execution:
 class CommandLoader:
     """A loader that is an external command, given as a template with {root}, {main}, {main_file}."""
 
-    #: run() waits on another process: a run with -j N runs it in N threads.
-    waits_on_process = True
-
     def __init__(self, template: str, *, name: str | None = None,
                  declaration: Declaration = Declaration(),
                  env: Mapping[str, str] | None = None, confined: bool = False):
@@ -344,6 +341,21 @@ class CommandLoader:
         #: working directory, and with bwrap a read-only file system.
         self.confined = confined
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """run() waits on the command; `exec` runs it on a tree in place; a kept tree is rerun
+        with the command itself (and its variables)."""
+        env = tuple(f"{k}={v}" for k, v in self.env.items())
+        words = (("env",) + env if env else ()) + tuple(self.argv)
+        return Capabilities(waits_on_process=True, runs_trees=True, rerun=words)
+
+    def run_tree(self, root: Path, main: str, timeout: float) -> Execution:
+        """The command run on the module tree in directory `root`, where it is."""
+        if not Path(root).is_dir():
+            raise ValueError(f"{root}: not a directory")
+        argv, env = self.command_for(Path(root).resolve(), main)
+        return run_command(argv, Path.cwd(), env, timeout)
+
     def _own_env(self, root: Path, main: str) -> dict[str, str]:
         values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
         return {k: substitute(v, values) for k, v in self.env.items()}
@@ -353,12 +365,6 @@ class CommandLoader:
         words = absolute_words(self.argv) if self.confined else self.argv
         argv = [substitute(arg, values) for arg in words]
         return argv, {**os.environ, **self._own_env(root, main)}
-
-    def shell_line(self, root: Path, main: str) -> str:
-        """The command for a module tree at root, as one line a shell can run."""
-        argv, _ = self.command_for(root, main)
-        env = [shlex.quote(f"{k}={v}") for k, v in self._own_env(root, main).items()]
-        return " ".join((["env"] + env if env else []) + [shlex.quote(a) for a in argv])
 
     def run(self, program: Program) -> Execution:
         """Write the tree and run the command on it: both within the program's time limit."""

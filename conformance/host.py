@@ -21,7 +21,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from conformance.adapter import Declaration, Ending, Execution, Program
+from conformance.adapter import Capabilities, Declaration, Ending, Execution, Program
 from conformance.command import OUTPUT_LIMIT, PLACEHOLDERS, parse_template
 from conformance.schemas import problem
 from conformance.transport import (DIED, FLOODED, GARBLED, STUCK, Broken, Channel, Exchange,
@@ -39,13 +39,9 @@ LINE_LIMIT = 2 * 6 * OUTPUT_LIMIT + (64 << 10)
 class HostLoader:
     """A loader that is a long-lived host process speaking the host protocol."""
 
-    #: run() waits on another process: a run with -j N runs it in N threads, each host busy
-    #: with one case at a time.
-    waits_on_process = True
-
     def __init__(self, template: str, *, name: str | None = None,
                  declaration: Declaration = Declaration(),
-                 env: Mapping[str, str] | None = None):
+                 env: Mapping[str, str] | None = None, source: Path | None = None):
         self.argv = parse_template(template)
         used = [p for p in PLACEHOLDERS if any(f"{{{p}}}" in word for word in self.argv)]
         if used:
@@ -57,6 +53,11 @@ class HostLoader:
         self.env = dict(env or {})
         self.pool = Pool(self._start)
         self.canaries = Canaries()
+        # run() waits on a host (-j N: N hosts, one case each at a time); run_all pipelines. A
+        # kept tree is rerun through `exec` with the loader file, where there is one.
+        rerun = ("python", "runner.py", "exec", "{root}", "{main}", "--loader-file",
+                 str(source)) if source is not None else ()
+        self.capabilities = Capabilities(waits_on_process=True, pipelines=True, rerun=rerun)
 
     @property
     def command(self) -> str:

@@ -8,11 +8,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from conformance.adapter import Loader
+from conformance.adapter import Loader, capabilities
 from conformance.case import Case
-from conformance.command import CommandLoader, write_tree
+from conformance.command import substitute, write_tree
 from conformance.outcomes import Verdict
-from conformance.reference import ReferenceLoader
 from conformance.run import prepare
 from conformance.text import one_line
 
@@ -26,14 +25,13 @@ class KeepError(Exception):
 
 
 def rerun_line(loader: Loader, root: Path, main: str) -> str:
-    """A shell line that runs the kept tree again on the same loader; every word is quoted."""
-    if isinstance(loader, CommandLoader):
-        return loader.shell_line(root, main)
-    if isinstance(loader, ReferenceLoader) and loader.name == "reference-sandbox":
-        choice = "--loader reference --sandbox"
-    else:
-        choice = f"--loader {shlex.quote(loader.name)}"
-    return f"python runner.py exec {shlex.quote(str(root))} {shlex.quote(main)} {choice}"
+    """A shell line that runs the kept tree again on the same loader, as it declares
+    (Capabilities.rerun); every word is quoted."""
+    words = capabilities(loader).rerun or ("python", "runner.py", "exec", "{root}", "{main}",
+                                           "--loader", loader.name)
+    return shlex.join(substitute(word, {"root": str(root), "main": main,
+                                        "main_file": str(root / f"{main}.js")})
+                      for word in words)
 
 
 def rerun_script(case: Case, loader: Loader, target: Path) -> str:

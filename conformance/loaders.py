@@ -89,10 +89,10 @@ def command_loader(template: str, *, name: str | None = None, sandbox: bool = Fa
 def host_loader(template: str, *, name: str, sandbox: bool = False,
                 env: Mapping[str, str] | None = None, spec: str | None = None,
                 timeout: float | None = None, features: Mapping[str, bool] | None = None,
-                install: str | None = None) -> HostLoader:
+                install: str | None = None, source: Path | None = None) -> HostLoader:
     """A loader run as a host (see conformance.host); LoaderError when it cannot work here."""
     try:
-        loader = HostLoader(template, name=name, env=env,
+        loader = HostLoader(template, name=name, env=env, source=source,
                             declaration=Declaration(sandbox=sandbox, spec=spec, timeout=timeout,
                                                     features=dict(features or {})))
     except (TemplateError, ValueError) as exc:
@@ -164,7 +164,8 @@ def from_file(path: Path) -> CommandLoader | HostLoader:
     try:
         if protocol == "host":
             return host_loader(command, name=data["name"], sandbox=sandbox, env=env, spec=spec,
-                               timeout=timeout, features=features, install=install)
+                               timeout=timeout, features=features, install=install,
+                               source=Path(path).resolve())
         return command_loader(command, name=data["name"], sandbox=sandbox, env=env,
                               spec=spec, timeout=timeout, features=features, install=install)
     except LoaderError as exc:

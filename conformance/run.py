@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import pickle
 import signal
 import threading
 import time
@@ -12,7 +11,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program
+from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program, capabilities
 from conformance.case import Case
 from conformance.command import run_under, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
@@ -77,11 +76,11 @@ IN_PROCESS_MARGIN = 1.0
 
 def execute(loader: Loader, program: Program) -> Execution:
     """loader.run(program); an adapter that raises gives a crashed Execution. A loader that runs
-    in this process (no waits_on_process) runs in a thread of its own, and one that does not
-    return in time (a sleep, a loop in Python) is a timeout: the thread cannot be killed, but
+    in this process (it does not declare waits_on_process) runs in a thread of its own, and
+    one that does not return in time (a sleep, a loop in Python) is a timeout: the thread cannot be killed, but
     the run no longer waits for it."""
     started = time.perf_counter()
-    if getattr(loader, "waits_on_process", False):  # it enforces the time limit itself
+    if capabilities(loader).waits_on_process:  # it enforces the time limit itself
         try:
             return loader.run(program)
         except Exception as exc:  # an adapter bug must not take the whole run down
@@ -186,7 +185,7 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               jobs: int = 1, features: Mapping[str, bool] | None = None) -> Iterator[Verdict]:
     """Run cases, yielding each verdict in case order (also with jobs > 1 workers).
     `features`: the loader's optional features as the run knows them (features.resolve)."""
-    if (jobs <= 1 or len(cases) < 2) and hasattr(loader, "run_all"):
+    if (jobs <= 1 or len(cases) < 2) and capabilities(loader).pipelines:
         verdicts: Iterable[Verdict] = _run_all(cases, loader, spec, timeout, features)
         executor = None
     elif jobs <= 1 or len(cases) < 2:
@@ -235,16 +234,11 @@ def _run_in_worker(batch: Sequence[Case]) -> list[Verdict]:
 
 def _parallel(cases: Sequence[Case], loader: Loader, spec: str, timeout: float, jobs: int,
               features: Mapping[str, bool] | None, stop: threading.Event):
-    """An executor and the ordered stream of its verdicts: threads for loaders that wait on
-    another process (commands, the reference loader's QuickJS workers), worker processes for
-    other in-process loaders that can be pickled."""
-    in_process = not getattr(loader, "waits_on_process", False)
-    if in_process:
-        try:
-            pickle.dumps(loader)
-        except Exception:  # an in-process loader that cannot travel runs in threads
-            in_process = False
-    if in_process:
+    """An executor and the ordered stream of its verdicts: worker processes for in-process
+    loaders that declare they fork, threads for the rest (loaders that wait on another
+    process, and in-process loaders that cannot be copied)."""
+    offered = capabilities(loader)
+    if offered.forks and not offered.waits_on_process:
         executor: Executor = ProcessPoolExecutor(
             jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
             initargs=(loader, spec, timeout, features))

@@ -2,12 +2,13 @@
 exactly as run() would be, whatever the loader does."""
 
 import dataclasses
+import os
 import time
 from pathlib import Path
 
 import pytest
 
-from conformance.adapter import Declaration, Ending, Execution
+from conformance.adapter import Capabilities, Declaration, Ending, Execution
 from conformance.caseload import discover, load_all
 from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader
@@ -54,6 +55,7 @@ class Recording:
 
     name = "recording"
     declaration = Declaration()
+    capabilities = Capabilities(pipelines=True)
 
     def __init__(self, fail_after: int | None = None):
         self.fail_after = fail_after
@@ -202,3 +204,35 @@ def test_the_command_line_gives_a_sleeping_in_process_loader_a_timeout(tmp_path,
                                    f"sleeps through a case, --timeout 0.5, -j {jobs}",
             f"timeout: {verdicts[0].message}; the next case ran (the loader runs in a thread "
             "the run stops waiting for)")
+
+
+class Undeclared(Recording):
+    """A loader that has run_all and looks as if it waited on a process, but declares neither."""
+
+    capabilities = Capabilities()
+    waits_on_process = True
+
+
+def test_the_runner_goes_by_what_a_loader_declares_not_by_what_it_has():
+    cases = [c for c in suite() if c.sandbox is not True and SPEC in c.versions][:3]
+    loader = Undeclared()
+    list(run_cases(cases, loader, SPEC))
+    assert loader.ran == [f"run:{c.id}" for c in cases]  # run_all was not declared
+
+
+class Forking:
+    """An in-process loader that declares it may run in forked worker processes."""
+
+    name = "forking"
+    declaration = Declaration()
+    capabilities = Capabilities(forks=True)
+
+    def run(self, program):
+        return Execution(stdout=f"pid {os.getpid()}\n")
+
+
+def test_a_loader_that_declares_forks_runs_in_worker_processes_with_jobs():
+    cases = [c for c in suite() if c.sandbox is not True and SPEC in c.versions][:8]
+    verdicts = list(run_cases(cases, Forking(), SPEC, jobs=2))
+    pids = {line for v in verdicts for line in v.details if line.startswith("stdout: pid")}
+    assert pids and f"stdout: pid {os.getpid()}" not in pids

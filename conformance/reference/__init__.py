@@ -16,7 +16,8 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import quickjs
 
-from conformance.adapter import DEFAULT_TIMEOUT, Declaration, Ending, Execution, Program
+from conformance.adapter import (DEFAULT_TIMEOUT, Capabilities, Declaration, Ending, Execution,
+                                 Program)
 from conformance.harness import HARNESS_ID, key_in
 from conformance.reference import bytecode
 from conformance.reference.process import Job, run_isolated, run_pipelined
@@ -88,9 +89,6 @@ class ReferenceLoader:
     QuickJS worker process (one per program running at once, kept between runs), so nothing
     they do can hang or crash the run."""
 
-    #: run() waits on another process: a run with -j N runs it in N threads.
-    waits_on_process = True
-
     def __init__(self, sandbox: bool = False, js_source: str | None = None,
                  memory_limit: int = MEMORY_LIMIT, stack_limit: int = STACK_LIMIT,
                  name: str | None = None):
@@ -104,9 +102,20 @@ class ReferenceLoader:
         self.js_source = loader_source() if js_source is None else js_source
         self.memory_limit = memory_limit
         self.stack_limit = stack_limit
+        # run() waits on a QuickJS worker process; run_all pipelines; `exec` runs a tree in
+        # place. A kept tree is rerun through `exec` with this loader's name.
+        rerun = ("python", "runner.py", "exec", "{root}", "{main}", "--loader", "reference",
+                 "--sandbox") if self.name == "reference-sandbox" else ()
+        self.capabilities = Capabilities(waits_on_process=True, pipelines=True,
+                                         runs_trees=True, rerun=rerun)
 
     def run(self, program: Program) -> Execution:
         return run_isolated(self._job(program))
+
+    def run_tree(self, root: Path, main: str, timeout: float) -> Execution:
+        """The module tree in directory `root` run where it is (see exec_tree)."""
+        return exec_tree(root, main, sandbox=self.sandbox, timeout=timeout,
+                         js_source=self.js_source)
 
     def run_all(self, programs: Iterable[Program]) -> Iterator[Execution]:
         """run() for each program in turn, pipelined (process.run_pipelined): the worker
