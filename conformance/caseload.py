@@ -102,7 +102,7 @@ class Suite(Sequence[Case]):
     """
 
     def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset(),
-                 misnamed: tuple[str, ...] = ()):
+                 misnamed: tuple[str, ...] = (), paths: Sequence[str] | None = None):
         self.root = root
         #: The case ids, in order.
         self.ids = ids
@@ -111,10 +111,20 @@ class Suite(Sequence[Case]):
         #: Files named like cases but for the case of their suffix (x.YAML): not cases, each an
         #: error of check().
         self.misnamed = misnamed
+        #: Each case's file, where the suite was made of given files (see of).
+        self._paths = paths
+
+    @classmethod
+    def of(cls, paths: Iterable[Path], root: Path) -> Suite:
+        """The suite of the given case files, in the order given."""
+        chosen = [os.fspath(p) for p in paths]
+        return cls(root, [case_id(Path(p), root) for p in chosen], paths=chosen)
 
     def path(self, index: int) -> str:
         """The file of the case at index (a str: see Case.path)."""
         index = range(len(self.ids))[index]
+        if self._paths is not None:
+            return self._paths[index]
         suffix = ".yml" if index in self._yml else ".yaml"
         return os.path.join(self.root, self.ids[index] + suffix)
 
@@ -133,7 +143,8 @@ class Suite(Sequence[Case]):
         if isinstance(index, slice):
             chosen = range(len(self.ids))[index]
             return Suite(self.root, self.ids[index],
-                         frozenset(n for n, i in enumerate(chosen) if i in self._yml))
+                         frozenset(n for n, i in enumerate(chosen) if i in self._yml),
+                         paths=None if self._paths is None else self._paths[index])
         return _read(self.path(index), self.ids[index])
 
     def __iter__(self) -> Iterator[Case]:
@@ -143,7 +154,19 @@ class Suite(Sequence[Case]):
         """Read every case file and keep none: every problem, each a one-line CaseError, in id
         order (see _duplicate for two files giving one id), then one for each file named with
         a suffix in other case."""
+        return [read for read in self._each() if isinstance(read, CaseError)]
+
+    def load(self) -> tuple[list[Case], list[CaseError]]:
+        """Read every case file: the cases, and every problem as check() gives it."""
+        cases: list[Case] = []
         errors: list[CaseError] = []
+        for read in self._each():
+            (errors if isinstance(read, CaseError) else cases).append(read)
+        return cases, errors
+
+    def _each(self) -> Iterator[Case | CaseError]:
+        """Each case file read, in id order: its Case, or what is wrong with it; of two files
+        giving one id, the second is an error (see _duplicate); then the misnamed files."""
         first: dict[str, int] = {}
         for index, identifier in enumerate(self.ids):
             folded = _folded(identifier)
@@ -151,15 +174,14 @@ class Suite(Sequence[Case]):
                 folded = identifier
             earlier = first.setdefault(folded, index)
             if earlier != index:
-                errors.append(_duplicate(self.path(index), identifier, self.path(earlier),
-                                         self.ids[earlier]))
+                yield _duplicate(self.path(index), identifier, self.path(earlier),
+                                 self.ids[earlier])
                 continue
             try:
-                _read(self.path(index), identifier)
+                yield _read(self.path(index), identifier)
             except CaseError as exc:
-                errors.append(exc)
-        errors.extend(_misnamed(path) for path in self.misnamed)
-        return errors
+                yield exc
+        yield from (_misnamed(path) for path in self.misnamed)
 
 
 class _Reading(Iterator[Case]):
@@ -313,21 +335,9 @@ def _read(path: str, identifier: str) -> Case:
 
 
 def load_all(paths: Iterable[Path], root: Path) -> tuple[list[Case], list[CaseError]]:
-    """Load every file, collecting all errors rather than stopping at the first; of two files
-    giving one case id, the second is an error (see _duplicate)."""
-    cases, errors = [], []
-    first: dict[str, tuple[str, Path]] = {}
-    for path in paths:
-        identifier = case_id(path, root)
-        earlier_id, earlier = first.setdefault(_folded(identifier), (identifier, path))
-        if earlier != path:
-            errors.append(_duplicate(path, identifier, earlier, earlier_id))
-            continue
-        try:
-            cases.append(_read(os.fspath(path), identifier))
-        except CaseError as exc:
-            errors.append(exc)
-    return cases, errors
+    """Read the given case files (see Suite.load), collecting every error rather than
+    stopping at the first."""
+    return Suite.of(paths, root).load()
 
 
 def default_root() -> Path:

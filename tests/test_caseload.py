@@ -469,7 +469,7 @@ def test_a_suite_reads_a_case_each_time_and_keeps_none(tmp_path, monkeypatch):
     suite = find(tmp_path)
     assert [case.id for case in suite] == reads == ["a/c0", "a/c1", "a/c2"]
     assert suite[1] == suite[1] and reads[3:] == ["a/c1", "a/c1"]
-    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed"}  # ids and paths, not cases
+    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed", "_paths"}  # not cases
 
 
 def test_check_reads_every_file_and_collects_every_problem(tmp_path):
@@ -527,3 +527,15 @@ def test_hidden_ids_and_multi_line_titles_are_refused(tmp_path, hostile, name, f
             "a case title with a line break and a command after it",
             "refused as a malformed case file, naming the file" + (" and the title" if field
                                                                  else ""))
+
+
+def test_given_files_and_a_found_suite_load_alike_with_one_duplicate_check(tmp_path):
+    write(tmp_path, "a/good.yaml", VALID)
+    write(tmp_path, "c/x.yaml", VALID)
+    write(tmp_path, "c/X.yaml", VALID)
+    found = find(tmp_path).load()
+    given = load_all(discover(tmp_path), tmp_path)
+    for cases, errors in (found, given):
+        assert [c.id for c in cases] == ["a/good", "c/X"] or [c.id for c in cases] == [
+            "a/good", "c/x"]
+        assert len(errors) == 1 and "a case id differing only in case" in errors[0].problem
