@@ -266,20 +266,27 @@ class Pool:
                 self.idle.append(channel)
 
     def close(self) -> None:
-        """Kill every idle channel."""
+        """Kill every idle channel this process started (a forked child leaves its parent's
+        alone)."""
         with self.lock:
             idle, self.idle = self.idle, []
         for channel in idle:
-            track(channel.proc.pid)
-            channel.kill()
+            if channel.parent == os.getpid():
+                track(channel.proc.pid)
+                channel.kill()
 
 
 class Exchange(Generic[J, R]):
     """What a pipeline needs to know of one kind of request (see pipeline)."""
 
     def messages(self, channel: Channel, job: J) -> list[Mapping[str, Any]]:
-        """The lines that make `channel` run `job`."""
+        """The messages that make `channel` run `job`."""
         raise NotImplementedError
+
+    def lines(self, channel: Channel, job: J) -> bytes:
+        """messages() as the lines written (Channel.encode); an exchange that can write its
+        lines more cheaply than through json.dumps gives them here."""
+        return channel.encode(self.messages(channel, job))
 
     def sent(self, channel: Channel, job: J) -> None:
         """`job`'s messages were written to `channel`."""
@@ -327,7 +334,7 @@ def pipeline(jobs: Iterable[J], pool: Pool, exchange: Exchange[J, R],
                         yield unavailable(job, exc)
                         continue
                     free_since = time.monotonic()
-                data = channel.encode(exchange.messages(channel, job))
+                data = exchange.lines(channel, job)
                 if sent and len(data) > AHEAD_BYTES:
                     source = _chain(job, source)  # sent once the channel is free
                     break

@@ -258,6 +258,21 @@ def test_a_pool_hands_a_channel_to_one_caller_at_a_time(pool):
     assert pool.idle == [] and not one.usable() and not two.usable()
 
 
+def test_a_forked_child_closing_the_pool_leaves_the_parents_channels_alone(pool):
+    channel = pool.acquire()
+    pool.release(channel)
+    child = os.fork()
+    if child == 0:
+        try:
+            pool.close()
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    assert channel.usable() and alive(channel.proc.pid)
+    assert pool.acquire() is channel
+    pool.release(channel)
+
+
 def test_a_dead_idle_channel_is_not_handed_out(pool):
     channel = pool.acquire()
     pool.release(channel)
