@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -174,9 +175,16 @@ def test_a_reply_round_trips_every_string(text):
     assert process._Exchange().reply(None, None, message, 0.0) == execution
 
 
+def test_a_reply_has_every_field_of_an_execution():
+    assert set(process._REPLY_FIELDS) == {f.name for f in dataclasses.fields(Execution)}
+
+
 @pytest.mark.parametrize("change, problem", [
     (lambda m: m.pop("stdout"), "no stdout"),
     (lambda m: m.update(ending="finished"), "its ending is 'finished'"),
+    (lambda m: m.update(ending=["exited"]), "its ending is ['exited']"),
+    (lambda m: m.update(seconds=-1), "its seconds is -1"),
+    (lambda m: m.update(truncated=0), "its truncated is 0"),
     (lambda m: m.update(exit_code=True), "its exit_code is True"),
     (lambda m: m.update(seconds=float("nan")), "its seconds is nan"),
     (lambda m: m.update(stderr=None), "its stderr is None"),
@@ -287,10 +295,30 @@ def test_a_worker_is_sent_each_loader_source_once():
     kept = process.POOL.idle[-1]
     assert kept.state["sources"] == {process._source_id(loader.js_source)}
     exchange = process._Exchange()
-    again = exchange.messages(kept, loader._job(program("b", "print(2);")))
-    assert [m["type"] for m in again] == ["run"]
-    new = exchange.messages(kept, other._job(program("b", "print(2);")))
-    assert [m["type"] for m in new] == ["source", "run"]
+    again = exchange.lines(kept, loader._job(program("b", "print(2);"))).splitlines()
+    assert [json.loads(line)["type"] for line in again] == ["run"]
+    new = exchange.lines(kept, other._job(program("b", "print(2);"))).splitlines()
+    assert [json.loads(line)["type"] for line in new] == ["source", "run"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"files": [["/m/p.js", "print(\\"a\\\\nb\\", \\"}\\")"]], "x": "\\u2028 \\ud800"}',
+    '{\n  "pretty": [1,\n 2]\n}',  # line feeds: white space between tokens
+    '{"raw": "\ud800 \u00e9 \U0001F600"}',  # characters beyond ASCII, a lone surrogate
+    'not json at all } ,"input":',
+    '',
+])
+def test_a_run_message_carries_its_input_text_as_it_is(text):
+    job = process.Job(loader_source(), text, 1.0, 1, 2, 3, "k" * 8)
+    knows = types.SimpleNamespace(state={"sources": {process._source_id(job.js_source)}})
+    (line,) = process._Exchange().lines(knows, job).splitlines(keepends=True)
+    message = worker.parse(line)
+    assert message.pop("input") == text.replace("\n", " ")
+    assert message == {"type": "run", "source": process._source_id(job.js_source),
+                       "timeout": 1.0, "memory_limit": 1, "stack_limit": 2, "output_limit": 3,
+                       "harness_key": "k" * 8}
+    if text.startswith("{"):  # a JSON object as the input: the line is JSON as it stands
+        assert json.loads(line.decode("utf-8", "surrogatepass"))["input"] == json.loads(text)
 
 
 def test_runs_at_once_get_workers_of_their_own_and_hand_them_back():

@@ -9,11 +9,12 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import json
 import math
 import os
 import signal
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
 
 from conformance.adapter import Ending, Execution
@@ -27,6 +28,10 @@ WALL_MARGIN = 1.0
 #: so that a reply line has a bound: the reference loader's own output limit. loader.js keeps
 #: stdout within it; an uncaught error's message has no bound of its own.
 FIELD_CHARS = 1 << 20
+#: What precedes a run message's input, last in its line: the input (loader.js's JSON text)
+#: follows as it is, then the closing brace. No field before it can hold these bytes, and in
+#: JSON text a quote inside a string is escaped, so their first occurrence is the input's.
+RAW_INPUT = b', "input": '
 #: Bytes of one reply line at most: stdout, stderr and the diagnostic at FIELD_CHARS characters
 #: each, every character escaped (12 bytes for one beyond the BMP), and the rest.
 LINE_LIMIT = 3 * 12 * FIELD_CHARS + (64 << 10)
@@ -85,10 +90,10 @@ def _is_seconds(value: Any) -> bool:
 
 
 def _is_ending(value: Any) -> bool:
-    return value in _ENDINGS
+    return isinstance(value, str) and value in _ENDINGS
 
 
-_ENDINGS = {ending.value for ending in Ending}
+_ENDINGS = {ending.value: ending for ending in Ending}
 #: Each field of a reply (every field of Execution): whether a value is fit for it, in words.
 _REPLY_FIELDS = {
     "stdout": (_is_text, "a string"), "stderr": (_is_text, "a string"),
@@ -98,12 +103,20 @@ _REPLY_FIELDS = {
     "diagnostic": (_is_text, "a string"), "truncated": (_is_flag, "true or false"),
     "stdout_closed": (_is_flag, "true or false"), "leak": (_is_text, "a string"),
 }
-assert set(_REPLY_FIELDS) == {f.name for f in fields(Execution)}
 
 
 def reply_problem(message: Mapping[str, Any]) -> str | None:
     """Why `message` is not a worker's reply (an Execution's fields), in one line; None when
     it is one."""
+    m = message  # every reply is checked: the common case first, in one expression
+    if (m.keys() == _REPLY_FIELDS.keys() and type(m["stdout"]) is str
+            and type(m["stderr"]) is str and type(m["diagnostic"]) is str
+            and type(m["leak"]) is str and type(m["truncated"]) is bool
+            and type(m["stdout_closed"]) is bool
+            and type(m["ending"]) is str and m["ending"] in _ENDINGS
+            and (m["exit_code"] is None or type(m["exit_code"]) is int)
+            and type(m["seconds"]) in (int, float) and 0 <= m["seconds"] < math.inf):
+        return None
     missing = [name for name in _REPLY_FIELDS if name not in message]
     if missing:
         return f"no {', '.join(missing)}"
@@ -120,13 +133,26 @@ class _Exchange(Exchange[Job, Execution]):
     """Jobs for a QuickJS worker: each loader source sent once per worker, then run messages."""
 
     def messages(self, channel: Channel, job: Job) -> list[Mapping[str, Any]]:
+        """The messages (see worker), the input as a string; lines() writes them."""
         source_id = _source_id(job.js_source)
-        run = {"type": "run", "source": source_id, "input": job.input, "timeout": job.timeout,
+        run = {"type": "run", "source": source_id, "timeout": job.timeout,
                "memory_limit": job.memory_limit, "stack_limit": job.stack_limit,
-               "output_limit": job.output_limit, "harness_key": job.harness_key}
+               "output_limit": job.output_limit, "harness_key": job.harness_key,
+               "input": job.input}
         if source_id in channel.state.get("sources", ()):
             return [run]
         return [{"type": "source", "id": source_id, "text": job.js_source}, run]
+
+    def lines(self, channel: Channel, job: Job) -> bytes:
+        """messages() as lines, the run message's input written as the JSON text it is (see
+        worker.RAW_INPUT): it is neither escaped here nor unescaped in the worker."""
+        *source, run = self.messages(channel, job)
+        text = run.pop("input")
+        if "\n" in text:  # in JSON text, a line feed can only be white space between tokens
+            text = text.replace("\n", " ")
+        head = json.dumps(run).encode("ascii")
+        line = head[:-1] + RAW_INPUT + text.encode("utf-8", "surrogatepass") + b"}\n"
+        return (channel.encode(source) if source else b"") + line
 
     def sent(self, channel: Channel, job: Job) -> None:
         channel.state.setdefault("sources", set()).add(_source_id(job.js_source))
@@ -139,7 +165,7 @@ class _Exchange(Exchange[Job, Execution]):
         wrong = reply_problem(message)
         if wrong is not None:
             return Broken(GARBLED, f"a reply that is not an Execution ({wrong})")
-        return Execution(**{**message, "ending": Ending(message["ending"])})
+        return Execution(**{**message, "ending": _ENDINGS[message["ending"]]})
 
     def broken(self, channel: Channel, job: Job, broken: Broken, seconds: float) -> Execution:
         if broken.why == STUCK:

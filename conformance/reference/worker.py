@@ -7,17 +7,21 @@ process and starts another (conformance.transport). Messages are JSON objects, o
 on stdin and stdout:
 
     {"type": "source", "id": ID, "text": LOADER_JS}       remember and compile a loader
-    {"type": "run", "source": ID, "input": TEXT, "timeout": SECONDS, "memory_limit": BYTES,
-     "stack_limit": BYTES, "output_limit": CHARACTERS, "harness_key": KEY or null}
+    {"type": "run", "source": ID, "timeout": SECONDS, "memory_limit": BYTES,
+     "stack_limit": BYTES, "output_limit": CHARACTERS, "harness_key": KEY or null,
+     "input": INPUT}                                       run loader.js on INPUT
+
+INPUT, last in its line, is loader.js's input as the JSON text it is (an object), not a string
+holding it: it is read back as the text between process.RAW_INPUT and the closing brace,
+neither escaped nor parsed on its way.
 
 Each run is answered with the fields of its Execution (`ending` as its string value), each
-text field at most process.FIELD_CHARS characters. Replies are pure ASCII: a lone surrogate a program
-printed travels as its \\uXXXX escape, and json.loads gives it back.
+text field at most process.FIELD_CHARS characters. Replies are pure ASCII: a lone surrogate a
+program printed travels as its \\uXXXX escape, and json.loads gives it back.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -25,7 +29,7 @@ import threading
 import time
 from typing import IO, Any
 
-from conformance.reference.process import FIELD_CHARS
+from conformance.reference.process import FIELD_CHARS, RAW_INPUT
 
 #: Seconds between two looks at whether the runner is still this process's parent.
 WATCH_INTERVAL = 0.2
@@ -39,7 +43,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
 
     sources: dict[str, tuple[str, Any]] = {}
     for line in requests:
-        message = json.loads(line)
+        message = parse(line)
         if message["type"] == "source":
             sources[message["id"]] = (message["text"], compile_loader(message["text"]))
             continue
@@ -50,10 +54,21 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
         replies.flush()
 
 
+def parse(line: bytes) -> dict[str, Any]:
+    """A message from its line; a run message's input, written as the JSON text it is (see
+    process.RAW_INPUT), taken as that text."""
+    head, marker, tail = line.partition(RAW_INPUT)
+    if not marker:
+        return json.loads(line)
+    message = json.loads(head + b"}")
+    tail = tail[:-1] if tail.endswith(b"\n") else tail
+    message["input"] = tail[:-1].decode("utf-8", "surrogatepass")  # less the closing brace
+    return message
+
+
 def encode(execution: Any) -> bytes:
     """An Execution as a reply line: its fields, each text cut to FIELD_CHARS characters."""
-    reply = {field.name: getattr(execution, field.name)
-             for field in dataclasses.fields(execution)}
+    reply = dict(vars(execution))  # every field of the dataclass, and nothing else
     reply["ending"] = execution.ending.value
     if len(reply["stdout"]) > FIELD_CHARS:
         reply["stdout"] = reply["stdout"][:FIELD_CHARS]
