@@ -18,10 +18,10 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="process checks read /proc (Linux)")
 
 #: The child: for each request {"n": N, "do": WHAT} it answers {"n": N, "pid": its pid}, after
-#: doing WHAT: "sleep" (for ever), "exit" (status 3 after 0.3 s, a line on stderr first), "flood" (a line
-#: of 100,000 bytes), "text" (a line that is not JSON), "array" (a JSON array), "fork" (start a
-#: sleeping grandchild in the same group and answer with its pid too), "echo" (answer with the
-#: text it was sent).
+#: doing WHAT: "sleep" (for ever), "exit" (status 3 after 0.3 s, a line on stderr first),
+#: "flood" (a line of 100,000 bytes), "text" (a line that is not JSON), "array" (a JSON array),
+#: "fork" (start a sleeping grandchild in the same group and answer with its pid too), "echo"
+#: (answer with the text it was sent).
 CHILD = r"""
 import json, os, subprocess, sys, time
 for line in sys.stdin:
