@@ -282,7 +282,8 @@ class Cgroup:
 # --- the subreaper, where there is no cgroup ------------------------------------------------------
 
 _LOCK = threading.Lock()
-_ACTIVE: set[int] = set()  # pids of the loader commands running now
+_ACTIVE: set[int] = set()  # pids of the per-case loader commands running now
+_OURS: set[int] = set()  # pids of every process this one started and has not yet ended
 _SINCE: list[int] = []  # start time (clock ticks after boot) of the first run this process made
 _REAPER = False
 
@@ -305,16 +306,26 @@ def _started(pid: int) -> int | None:
         return None
 
 
+def _child_of(pid: int, parent: int) -> bool:
+    """Whether pid runs (not a zombie) as a child of parent."""
+    fields = _stat(pid)
+    return bool(fields) and fields[0] not in ("Z", "X") and fields[1] == str(parent)
+
+
 def sweep_orphans() -> None:
     """Kill and reap the orphaned descendants of loader runs that have become this process's
-    children: those started after the first loader run that are neither a running loader nor a
-    worker of this process's own. Does nothing while a loader command runs."""
+    children: those started after the first loader run that this process did not start itself
+    (a loader, a host, a QuickJS worker, a multiprocessing worker). Does nothing while a
+    per-case loader command runs: an orphan cannot be told to be its."""
+    me = os.getpid()
     with _LOCK:
+        # a run that ended without saying so (its thread was stopped) holds nothing up
+        _ACTIVE.intersection_update(p for p in _ACTIVE if _child_of(p, me))
         if not _REAPER or _ACTIVE or not _SINCE:
             return
         since = _SINCE[0]
-    own = {p.pid for p in multiprocessing.active_children()}
-    me = os.getpid()
+        ours = set(_OURS)
+    own = ours | {p.pid for p in multiprocessing.active_children()}
 
     def orphans() -> list[int]:
         found = []
@@ -339,7 +350,7 @@ def sweep_orphans() -> None:
 class Descendants:
     """The processes of one loader run: set up before it starts, all killed when it ends."""
 
-    def __init__(self, subreaper: bool = True):
+    def __init__(self, subreaper: bool = True, long_lived: bool = False):
         self.token = secrets.token_hex(8)
         place = cgroup_parent()
         self.cgroup: Cgroup | None = None
@@ -350,6 +361,9 @@ class Descendants:
                 self.cgroup = None
         self.subreaper = self.cgroup is None and subreaper and _become_subreaper()
         self.leader: int | None = None
+        #: A process that serves case after case (a host, a QuickJS worker): while it idles,
+        #: it does not keep the sweep of orphans waiting.
+        self.long_lived = long_lived
 
     @property
     def env(self) -> dict[str, str]:
@@ -381,7 +395,9 @@ class Descendants:
         """The loader runs as `pid`, which leads its process group."""
         self.leader = pid
         with _LOCK:
-            _ACTIVE.add(pid)
+            _OURS.add(pid)
+            if not self.long_lived:
+                _ACTIVE.add(pid)
             if not _SINCE:
                 started = _started(pid)
                 if started is not None:
@@ -417,5 +433,6 @@ class Descendants:
         """The loader has been waited for: sweep what it orphaned, if no other run is on."""
         with _LOCK:
             _ACTIVE.discard(self.leader)
+            _OURS.discard(self.leader)
         if _REAPER:  # orphans of any run come to this process, whether this run needed it
             sweep_orphans()

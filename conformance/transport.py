@@ -123,7 +123,7 @@ class Channel:
         self.argv = list(argv)
         self.line_limit = line_limit
         self.parent = os.getpid()
-        self.family = Descendants()
+        self.family = Descendants(long_lived=True)
         #: What the process has been told that later requests may count on (its own use).
         self.state: dict[str, Any] = {}
         self.unread = bytearray()

@@ -80,6 +80,7 @@ def test_a_process_holding_the_runs_output_pipe_is_found_and_killed(monkeypatch)
     family.kill()  # no cgroup, no mark on the child: it survives this
     assert alive(child)
     family.kill_pipe_holders([proc.stdout.fileno()])
+    family.finished()
     assert gone(child)
     proc.stdout.close()
 
@@ -120,6 +121,7 @@ def test_the_mark_finds_descendants_that_kept_their_environment(monkeypatch):
     proc.stdout.close()
     assert alive(child)
     family.kill()
+    family.finished()
     assert gone(child)
 
 
@@ -127,3 +129,31 @@ def test_cgroup_members_of_a_removed_cgroup_are_none(tmp_path):
     group = Cgroup.__new__(Cgroup)
     group.path, group.v2, group.procs = tmp_path / "x", True, str(tmp_path / "x" / "procs")
     assert group.members() == []
+
+
+def test_without_a_cgroup_the_sweep_spares_the_processes_the_runner_started(monkeypatch):
+    """A host or QuickJS worker idling between cases is the runner's own child, not an orphan
+    of a loader: the subreaper's sweep leaves it, and kills the orphan."""
+    if descendants.prctl() is None:
+        pytest.skip("no prctl")
+    monkeypatch.setattr(descendants, "cgroup_parent", lambda: None)
+    monkeypatch.setattr(descendants, "_REAPER", descendants._REAPER)
+    try:
+        server = Descendants(long_lived=True)
+        idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                env={**os.environ, **server.env}, start_new_session=True)
+        server.started(idle.pid)
+        family = Descendants()
+        assert family.subreaper
+        proc, child = start(family, ESCAPER.replace(', {})', ', {"X": "1"})'))
+        proc.wait()
+        proc.stdout.close()
+        family.kill()
+        family.finished()  # the sweep: the orphan goes, the idle server stays
+        assert gone(child)
+        assert idle.poll() is None
+        server.kill()
+        assert idle.wait(timeout=10) == -signal.SIGKILL  # waited for before it is finished
+        server.finished()
+    finally:
+        descendants.prctl()(descendants.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
