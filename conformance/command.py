@@ -21,6 +21,7 @@ from typing import IO, Callable, Mapping
 from conformance.adapter import Capabilities, Declaration, Ending, Execution, Program
 from conformance.confine import absolute_words, confine
 from conformance.descendants import Descendants, kill_group
+from conformance.stopping import track, untrack
 
 #: Bytes of stdout and of stderr kept from one run; the rest is read and dropped.
 OUTPUT_LIMIT = 4 << 20
@@ -167,51 +168,6 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
-
-
-#: Process groups of the commands (and QuickJS workers) running now, so that a stopped run can
-#: end them.
-_RUNNING: set[int] = set()
-_RUNNING_LOCK = threading.Lock()
-#: Per thread: the Event that stops the run this thread works for (see run_under).
-_local = threading.local()
-
-
-def run_under(stop: threading.Event, call: Callable, *args):
-    """call(*args) in this thread with `stop` as the event that ends its run: a process it
-    starts once `stop` is set is killed as soon as it is tracked (see track)."""
-    _local.stop = stop
-    try:
-        return call(*args)
-    finally:
-        _local.stop = None
-
-
-def track(pid: int) -> None:
-    """Count process group `pid` among those running now; kill it at once if this thread's run
-    has been stopped (it started too late to be seen by stop_running_commands)."""
-    with _RUNNING_LOCK:
-        _RUNNING.add(pid)
-        stop = getattr(_local, "stop", None)
-        doomed = stop is not None and stop.is_set()
-    if doomed:
-        kill_group(pid)
-
-
-def untrack(pid: int) -> None:
-    with _RUNNING_LOCK:
-        _RUNNING.discard(pid)
-
-
-def stop_running_commands(stop: threading.Event | None = None) -> None:
-    """Kill every loader command and busy QuickJS worker still running (their runs then clean
-    up as usual); with `stop`, set it first, so that what its threads start later dies too."""
-    if stop is not None:
-        stop.set()
-    with _RUNNING_LOCK:
-        groups = list(_RUNNING)
-    for pid in groups:
-        kill_group(pid)
 
 
 def _wait(proc: subprocess.Popen, timeout: float) -> bool:

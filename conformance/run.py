@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program, capabilities
 from conformance.case import Case
-from conformance.command import run_under, stop_running_commands
+from conformance.stopping import run_under, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
 from conformance.outcomes import Kind, Outcome, Verdict

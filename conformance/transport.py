@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
 
-from conformance.command import track, untrack
+from conformance.stopping import track, untrack
 from conformance.descendants import Descendants, kill_group
 
 #: Bytes asked of a process's stdout at once.
@@ -244,7 +244,7 @@ class Pool:
 
     def acquire(self) -> Channel:
         """An idle channel, or a new one (StartError when none can be started). It counts as
-        running (command.track) until released, so that a stopped run kills it."""
+        running (stopping.track) until released, so that a stopped run kills it."""
         found = None
         with self.lock:
             while self.idle and found is None:

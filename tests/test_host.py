@@ -259,7 +259,7 @@ def test_a_stopped_run_kills_the_host_busy_with_a_case(loaders):
     import threading
     import time
 
-    from conformance.command import run_under, stop_running_commands
+    from conformance.stopping import run_under, stop_running_commands
 
     loader = loaders("hang", "1")
     stop = threading.Event()

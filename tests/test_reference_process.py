@@ -13,7 +13,7 @@ import types
 
 import pytest
 
-from conformance import command
+from conformance import stopping
 from conformance.adapter import Ending, Execution, Program
 from conformance.reference import ReferenceLoader, execute, loader_source, process, worker
 from conformance.transport import Channel, StartError
@@ -270,7 +270,7 @@ def test_a_stopped_run_kills_the_busy_worker_and_never_hands_it_back():
     time.sleep(0.5)
     busy = busy_workers()
     assert len(busy) == 1
-    command.stop_running_commands()
+    stopping.stop_running_commands()
     other.join(30)
     assert not other.is_alive()
     assert out[0].ending is Ending.CRASHED
