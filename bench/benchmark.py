@@ -49,7 +49,8 @@ import quickjs
 import yaml
 
 import conformance
-import conformance.reference as reference
+import conformance.reference.engine as engine
+from conformance.reference import loader_source
 import conformance.reference.bytecode as reference_bytecode
 import conformance.reference.worker as worker
 import conformance.run as run
@@ -360,7 +361,7 @@ class _Clock:
 
 @contextlib.contextmanager
 def engine_instrumented(clock: _Clock):
-    """Time each step of conformance.reference.execute (what runs QuickJS for one program,
+    """Time each step of conformance.reference.engine.execute (what runs QuickJS for one program,
     in the worker) by swapping it, and the quickjs, bytecode and json it looks up, for timing
     wrappers."""
     kept: list = []  # the running program's context objects: freed, and timed, after execute
@@ -425,7 +426,7 @@ def engine_instrumented(clock: _Clock):
         finally:
             clock.add(step, time.perf_counter() - started)
 
-    real_execute = reference.execute
+    real_execute = engine.execute
 
     def execute(*args, **kwargs):
         scripts["n"] = 0
@@ -437,18 +438,18 @@ def engine_instrumented(clock: _Clock):
         clock.add("teardown", time.perf_counter() - started)
         return result
 
-    saved = {name: getattr(reference, name)
+    saved = {name: getattr(engine, name)
              for name in ("quickjs", "json", "bytecode", "execute")}
     try:
-        reference.execute = execute  # as worker.run calls it
-        reference.quickjs = types.SimpleNamespace(Context=Context, JSException=quickjs.JSException,
-                                                  Object=Control)
-        reference.json = types.SimpleNamespace(loads=clock.wrap("json.loads(report)", json.loads))
-        reference.bytecode = types.SimpleNamespace(run_script=run_script)
+        engine.execute = execute  # as worker.run calls it
+        engine.quickjs = types.SimpleNamespace(Context=Context, JSException=quickjs.JSException,
+                                               Object=Control)
+        engine.json = types.SimpleNamespace(loads=clock.wrap("json.loads(report)", json.loads))
+        engine.bytecode = types.SimpleNamespace(run_script=run_script)
         yield
     finally:
         for name, value in saved.items():
-            setattr(reference, name, value)
+            setattr(engine, name, value)
 
 
 def engine_pass(plan, clock: _Clock) -> int:
@@ -468,7 +469,7 @@ def engine_pass(plan, clock: _Clock) -> int:
                           job.memory_limit, job.stack_limit, job.output_limit, job.harness_key)
 
     with engine_instrumented(clock):
-        executions = reference.on_big_stack(lambda: [one(job) for *_, job in jobs])
+        executions = engine.on_big_stack(lambda: [one(job) for *_, job in jobs])
     return sum(judge(case, execution, spec, key).outcome is Outcome.PASS
                for (case, spec, key, _), execution in zip(jobs, executions))
 
@@ -524,12 +525,12 @@ def section_breakdown(plan, floor_us: float, context_us: float) -> None:
     for what, value in rows:
         row(what, value, total)
     rounds = 200
-    loader_js = compile_cost("(function () {%s\n})" % reference.loader_source(), rounds)
+    loader_js = compile_cost("(function () {%s\n})" % loader_source(), rounds)
     harness_js = compile_cost(WRAP % harness_source(new_key()), rounds)
     modules_js = max(0.0, floor_us - context_us)
     running = E("control('run')") - modules_js
     say("   Compile-only estimates (a fresh context each, Context() subtracted, this run):")
-    row(f"compiling loader.js from source ({len(reference.loader_source()):,} chars; "
+    row(f"compiling loader.js from source ({len(loader_source()):,} chars; "
         "saved by bytecode)", loader_js)
     row(f"compiling the harness from source ({len(harness_source()):,} chars; saved by "
         "bytecode)", harness_js)

@@ -743,7 +743,7 @@ def test_exec_tree_does_not_follow_links_out_of_the_root(tmp_path):
 
 
 def test_exec_tree_bounds_what_it_reads(tmp_path, monkeypatch):
-    import conformance.reference as reference
+    import conformance.reference.tree as reference
     write(tmp_path, {"program.js": "print(1);\n", "a.js": "", "b.js": ""})
     monkeypatch.setattr(reference, "MAX_TREE_FILES", 2)
     with pytest.raises(ValueError, match=r"more than 2 \.js files"):

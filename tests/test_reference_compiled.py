@@ -10,8 +10,9 @@ import pytest
 from conformance import harness
 from conformance.caseload import discover, load_all
 from conformance.mutants import MUTANTS
-from conformance.reference import (VIRTUAL_ROOT, VIRTUAL_SCHEME, ReferenceLoader, _Tree,
-                                   bytecode, execute, loader_input, loader_source)
+from conformance.reference import ReferenceLoader, bytecode, loader_source
+from conformance.reference.engine import execute
+from conformance.reference.tree import VIRTUAL_ROOT, VIRTUAL_SCHEME, Tree, loader_input
 from conformance.reference.compiled import SENTINEL_KEY, compile_loader, factory_script
 from conformance.run import prepare
 
@@ -76,8 +77,8 @@ def test_every_case_runs_the_same_from_bytecode_as_from_source():
         assert "DONE" in from_source.stdout or "SKIP" in from_source.stdout, case.id
 
 
-def _tree(modules: dict) -> _Tree:
-    return _Tree([(f"{VIRTUAL_ROOT}/{m}.js", text) for m, text in modules.items()],
+def _tree(modules: dict) -> Tree:
+    return Tree([(f"{VIRTUAL_ROOT}/{m}.js", text) for m, text in modules.items()],
                  VIRTUAL_ROOT, VIRTUAL_SCHEME)
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from conformance import stopping
 from conformance.adapter import Ending, Execution, Program
-from conformance.reference import ReferenceLoader, execute, loader_source, process, worker
+from conformance.reference import ReferenceLoader, loader_source, process, worker
+from conformance.reference.engine import execute
 from conformance.transport import Channel, StartError
 
 

@@ -52,10 +52,11 @@ def _compile_harness(js_source: str) -> bytes | None:
 def factory_script(js_source: str, text: str) -> bytes | None:
     """A script that hands loader `js_source` the factory of a module whose source is `text`:
     what control('wrap', text) gives, compiled. None when that is not one expression."""
-    from conformance.reference import CONTROL_GLOBAL, INPUT_GLOBAL, _Tree, loader_input
+    from conformance.reference.engine import CONTROL_GLOBAL, INPUT_GLOBAL
+    from conformance.reference.tree import Tree, loader_input
 
     context = quickjs.Context()
-    context.set(INPUT_GLOBAL, loader_input(_Tree([], "/", ""), "-", True, output_limit=0))
+    context.set(INPUT_GLOBAL, loader_input(Tree([], "/", ""), "-", True, output_limit=0))
     try:
         context.eval(js_source)
         control = context.get(CONTROL_GLOBAL)

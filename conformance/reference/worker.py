@@ -86,10 +86,10 @@ def run(js_source: str, compiled: Any, text: str, timeout: float, memory: int, s
     """The Execution of one job (see process.Job) with what was compiled for its loader
     (compiled.Compiled, or None): the loader and, if the job carries the helper, its factory
     with the job's key."""
-    from conformance import reference
+    from conformance.reference import engine
 
     factory = compiled.harness_factory(harness_key) if compiled and harness_key else None
-    return reference.execute(js_source, text, timeout, memory, stack, output_limit,
+    return engine.execute(js_source, text, timeout, memory, stack, output_limit,
                              loader_bytecode=compiled.loader if compiled else None,
                              factories=(factory,) if factory else ())
 
@@ -108,7 +108,7 @@ def watch_parent(parent: int) -> None:
 
 
 if __name__ == "__main__":
-    from conformance.reference import on_big_stack
+    from conformance.reference.engine import on_big_stack
 
     if len(sys.argv) > 1:
         watch_parent(int(sys.argv[1]))
