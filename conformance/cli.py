@@ -4,43 +4,43 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
-from conformance.caseload import CaseError, default_root, discover, find, load_all
+from conformance.caseload import CaseError, Suite, default_root, discover, find, load_all
 from conformance.exitcodes import ExitCode
-from conformance.adapter import Ending, Program, capabilities
-from conformance.keep import KeepError, keep
+from conformance.adapter import Ending, Loader, Program, capabilities
+from conformance.keep import KeepReporter
 from conformance.loaders import LoaderError, from_options, known, timeout_problem
-from conformance.outcomes import PRECISION_GOAL, RECORDED, Outcome, caught_by, precision
+from conformance.outcomes import PRECISION_GOAL, caught_by, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render
-from conformance.results import (OutputError, Results, ResultsError, Tally, Writer,
-                                 check_output, check_output_dir, read, write, write_atomically)
+from conformance.reporters import Reporters
+from conformance.results import (OutputError, Results, ResultsError, Writer, check_output,
+                                 check_output_dir, read, write, write_atomically)
 from conformance.features import resolve as resolve_features
 from conformance.run import DEFAULT_TIMEOUT, run_cases
-from conformance.terminal import Progress, summary
+from conformance.terminal import TerminalReporter
 from conformance.text import one_line
 
 COMMANDS = ("run", "exec", "clauses", "mutants", "report")
 #: Cases every loader-testable clause must have at least.
 MIN_CASES = 3
-#: Lines of cases that could not be kept shown at the end of a run; the rest are counted.
-SHOWN_NOT_KEPT = 10
 
 
 class _Signals:
     """SIGINT and SIGTERM while the command runs. The first stops the run (KeyboardInterrupt);
     from then on, and while the final files are written, they are noted and deferred, so that a
     second Ctrl-C never loses the JUnit XML or leaves temporary directories behind. Inside
-    `held()` (a line of the results file, a kept case) the first is deferred to its end."""
+    `held()` (the reporters' start, and each verdict as they take it: a line of the results
+    file, a kept case) the first is deferred to its end."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -262,48 +262,51 @@ def _outputs(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def _citing(root: Path, results: Results) -> dict[str, list[str]]:
-    """For the clauses blocked cases blame: the cases of the suite that test each (read only
-    when some case was blocked)."""
-    wanted = {c for v in results.tally.shown if v.outcome is Outcome.BLOCKED for c in v.blame}
-    if not wanted:
-        return {}
-    citing: dict[str, list[str]] = {c: [] for c in wanted}
-    try:
-        for case in find(root, None):
-            for clause in wanted.intersection(case.clauses):
-                citing[clause].append(case.id)
-    except CaseError:
-        pass  # a case file that broke since the run read it: point to what was found
-    return citing
+class _Refused(Exception):
+    """A run refused before anything ran: its exit status and the lines that say why."""
+
+    def __init__(self, status: ExitCode, *lines: object):
+        super().__init__(status, *lines)
+        self.status, self.lines = status, lines
 
 
-def run_command(argv: Sequence[str]) -> int:
-    args = _run_parser().parse_args(argv)
+@dataclass(frozen=True)
+class _Setup:
+    """What a run needs, every part of it checked before anything runs."""
+
+    root: Path
+    loader: Loader
+    timeout: float
+    spec: str
+    suite: Suite
+    #: The expectations the run is checked against (--expectations).
+    known: expectations.Expectations | None
+    #: The expectations file --write-expectations replaces, as it was.
+    previous: expectations.Expectations | None
+
+
+def _setup(args: argparse.Namespace) -> _Setup:
+    """The loader, the cases and the expectations of a run; _Refused when they cannot be had
+    or an option cannot work."""
     root = args.cases or default_root()
     if not root.is_dir():
-        print(f"runner.py: error: no case directory at {root}", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
+        raise _Refused(ExitCode.USAGE_ERROR, f"runner.py: error: no case directory at {root}")
     try:
         loader = _loader(args)
         timeout = _timeout(args, loader)
     except LoaderError as exc:
-        print(f"runner.py: error: {exc}", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
+        raise _Refused(ExitCode.USAGE_ERROR, f"runner.py: error: {exc}") from None
     spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
     if args.write_expectations and args.keyword:
-        print("runner.py: error: --write-expectations records the whole suite; drop -k",
-              file=sys.stderr)
-        return ExitCode.USAGE_ERROR
+        raise _Refused(ExitCode.USAGE_ERROR, "runner.py: error: --write-expectations records "
+                       "the whole suite; drop -k")
     if args.force and not args.write_expectations:
-        print("runner.py: error: --force goes with --write-expectations", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
+        raise _Refused(ExitCode.USAGE_ERROR,
+                       "runner.py: error: --force goes with --write-expectations")
     problems = _outputs(args)
     if problems:
-        for problem in problems:
-            print(f"runner.py: error: {problem}", file=sys.stderr)
-        print("runner.py: nothing was run", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
+        raise _Refused(ExitCode.USAGE_ERROR, *(f"runner.py: error: {p}" for p in problems),
+                       "runner.py: nothing was run")
     try:
         known = expectations.load(args.expectations) if args.expectations else None
         previous = (expectations.load(args.write_expectations)
@@ -311,132 +314,101 @@ def run_command(argv: Sequence[str]) -> int:
         if previous is not None and not args.force:
             expectations.check_replaceable(previous, loader.name, spec)
     except expectations.ExpectationsError as exc:
-        print(exc, file=sys.stderr)
-        return ExitCode.EXPECTATIONS_ERROR
+        raise _Refused(ExitCode.EXPECTATIONS_ERROR, exc) from None
     suite = find(root, args.keyword)
     errors = suite.check()  # every file read now, so that a malformed one stops the run
     if errors:              # before anything runs; only the ids are kept
-        for error in errors:
-            print(error, file=sys.stderr)
-        print(f"runner.py: {len(errors)} malformed case file(s); nothing was run", file=sys.stderr)
-        return ExitCode.CASE_ERROR
+        raise _Refused(ExitCode.CASE_ERROR, *errors,
+                       f"runner.py: {len(errors)} malformed case file(s); nothing was run")
     if not suite:
-        print("runner.py: no case matches" + (f" -k {args.keyword!r}" if args.keyword else ""),
-              file=sys.stderr)
-        return ExitCode.NO_CASES
+        raise _Refused(ExitCode.NO_CASES, "runner.py: no case matches"
+                       + (f" -k {args.keyword!r}" if args.keyword else ""))
+    return _Setup(root, loader, timeout, spec, suite, known, previous)
 
+
+def run_command(argv: Sequence[str]) -> int:
+    args = _run_parser().parse_args(argv)
+    try:
+        setup = _setup(args)
+    except _Refused as refused:
+        for line in refused.lines:
+            print(line, file=sys.stderr)
+        return refused.status
+    root, loader, spec, suite = setup.root, setup.loader, setup.spec, setup.suite
     jobs = args.jobs or os.cpu_count() or 1
     signals = _SIGNALS
     try:
-        features = resolve_features(loader, timeout)
+        features = resolve_features(loader, setup.timeout)
     except KeyboardInterrupt:
         print("interrupted before any case ran", file=sys.stderr)
         return ExitCode.INTERRUPTED
     planned = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
                       False, tuple(suite.ids), features.states(),
                       loader.declaration.confinement)
+    # The outputs, in the order each is told of the run. The results file comes first: it
+    # refuses a run when another run is writing it, before anything is shown.
+    stream = Writer(args.json) if args.json else None
+    check = (expectations.CheckReporter(setup.known,
+                                        lambda: (find(root) if args.keyword else suite).ids)
+             if setup.known else None)
+    reporters = Reporters([
+        stream,
+        junit.JUnitReporter(args.junit) if args.junit else None,
+        TerminalReporter(sys.stdout, args.verbose, features, root),
+        KeepReporter(args.keep_failed, suite, loader) if args.keep_failed else None,
+        expectations.RecordReporter(args.write_expectations, setup.previous)
+        if args.write_expectations else None,
+        check,
+    ])
     try:
         with signals.held():
-            stream = Writer(args.json, planned) if args.json else None
+            reporters.start(planned)
     except OutputError as exc:
         print(f"runner.py: error: {exc}; nothing was run", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted before any case ran", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    progress = Progress(sys.stdout, args.verbose)
-    progress.header(loader.name, spec, len(suite), __version__)
-    progress.features(features)
-    progress.confinement(loader.declaration.confinement)
-    # The summary needs only the tally; JUnit XML and expectations list every case.
-    every = [] if args.junit or args.expectations or args.write_expectations else None
-    tally = Tally()
     started = time.perf_counter()
-    complete = True
-    changed = None
-    not_kept: list[str] = []
+    complete, changed = True, None
     try:
-        for index, verdict in enumerate(run_cases(suite, loader, spec, timeout, progress, jobs,
-                                                  features.known)):
-            tally.add(verdict)
-            if every is not None:
-                every.append(verdict)
-            with signals.held():  # a line or a kept tree is written whole, or not at all
-                if stream:
-                    stream.add(verdict)
-                if args.keep_failed and not verdict.outcome.ok:
-                    try:
-                        keep(suite[index], verdict, loader, args.keep_failed)
-                    except KeepError as exc:
-                        not_kept.append(str(exc))
+        for verdict in run_cases(suite, loader, spec, setup.timeout, None, jobs,
+                                 features.known):
+            with signals.held():  # every output has the verdict whole (a line, a kept tree)
+                reporters.verdict(verdict)
     except KeyboardInterrupt:
         complete = False
     except CaseError as exc:  # a case file changed since check() read it
         complete, changed = False, exc
     signals.finishing()  # a Ctrl-C from here on waits until every file is written
-    return _finish(args, root, planned, stream, progress, every, tally, started, complete,
-                   changed, not_kept, known, previous, suite)
+    results = reporters.results(complete, time.perf_counter() - started)
+    reporters.finish(results)
+    return _status(args, results, reporters, stream, check, changed)
 
 
-def _finish(args, root, planned, stream, progress, every, tally, started, complete, changed,
-            not_kept, known, previous, suite) -> int:
-    """The end of a run: every output written (each that fails is one line, and the others are
-    still written), the summary, and the exit status."""
-    progress.finish()
-    results = dataclasses.replace(planned, verdicts=tuple(every or ()), tally=tally,
-                                  complete=complete, seconds=time.perf_counter() - started)
-    lost: list[str] = []
-    if stream:
-        stream.close(results)
-        if stream.failure:
-            lost.append(stream.failure)
-    if args.junit:
-        try:
-            junit.write(results, args.junit)
-        except OutputError as exc:
-            lost.append(str(exc))
-    summary(results, sys.stdout, _citing(root, results))
-    if args.keep_failed and not results.ok:
-        print(f"kept the cases that did not pass under {args.keep_failed}/<case id>/")
-    for line in not_kept[:SHOWN_NOT_KEPT]:
-        print(line, file=sys.stderr)
-    if len(not_kept) > SHOWN_NOT_KEPT:
-        print(f"... and {len(not_kept) - SHOWN_NOT_KEPT} more case(s) not kept", file=sys.stderr)
-    if args.write_expectations:
-        if complete:
-            try:
-                expectations.write(args.write_expectations,
-                                   expectations.dump(results, previous))
-                print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
-                      f"{args.write_expectations}")
-            except OutputError as exc:
-                lost.append(str(exc))
-        else:
-            print("the run was interrupted: expectations not written", file=sys.stderr)
-    for line in lost:
+def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
+            check: expectations.CheckReporter | None, changed: CaseError | None) -> int:
+    """The exit status of a finished run, with the lines that explain it: an output that was
+    lost, a case file that broke, an interruption, the expectations, nothing tested."""
+    for line in reporters.errors:
         print(f"runner.py: {line}", file=sys.stderr)
     if changed:
         print(f"{changed}\nrunner.py: a case file changed while the suite ran and is now "
               f"malformed: {results.where_stopped()}", file=sys.stderr)
         return ExitCode.CASE_ERROR
-    if not complete:
+    if not results.complete:
         print(f"interrupted: {results.where_stopped()}"
               + (f"; {args.json} holds every case that finished"
-                 if args.json and not (stream and stream.failure) else ""),
+                 if stream and not reporters.failed(stream) else ""),
               file=sys.stderr)
         return ExitCode.INTERRUPTED
-    if lost:
+    if reporters.errors:
         return ExitCode.OUTPUT_ERROR
     status = ExitCode.OK if results.ok else ExitCode.FAILED
-    if known:
-        suite_ids = find(root).ids if args.keyword else suite.ids
-        try:
-            comparison = expectations.compare(known, results, suite_ids)
-        except expectations.ExpectationsError as exc:
-            print(exc, file=sys.stderr)
+    if check:
+        if check.error:
             return ExitCode.EXPECTATIONS_ERROR
-        print("\n".join(expectations.lines(comparison)))
-        status = ExitCode.OK if comparison.ok else ExitCode.FAILED
+        status = ExitCode.OK if check.comparison.ok else ExitCode.FAILED
     if results.nothing_tested:
         print(f"nothing was tested: all {results.tally.done} case(s) were not applicable to "
               f"{results.loader} (no case passed); exit {int(ExitCode.NOTHING_TESTED)}",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import yaml
 
@@ -326,3 +327,63 @@ def write(path: Path, text: str) -> None:
     """Write an expectations file atomically (a reader never sees half a file); OutputError
     when it cannot be written."""
     write_atomically(Path(path), text, "the expectations")
+
+
+# Reporting -------------------------------------------------------------------------------------
+
+class RecordReporter:
+    """--write-expectations as a reporter: at the finish of a complete run, the file recording
+    its failures (the reasons in `previous` kept where a case ends the same way); an interrupted
+    run writes none, and says so."""
+
+    lists_cases = True
+
+    def __init__(self, path: Path, previous: Expectations | None):
+        self.path = path
+        self.previous = previous
+
+    def start(self, plan: Results) -> None:
+        pass
+
+    def verdict(self, verdict: Verdict) -> None:
+        pass
+
+    def finish(self, results: Results) -> None:
+        if not results.complete:
+            print("the run was interrupted: expectations not written", file=sys.stderr)
+            return
+        write(self.path, dump(results, self.previous))
+        print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
+              f"{self.path}")
+
+
+class CheckReporter:
+    """--expectations as a reporter: at the finish of a complete run, the run set against the
+    known failures, a line for each difference and a summary line. Then `comparison` holds the
+    result, or `error` why the file does not fit the run (another loader or spec version).
+    `suite_ids()` gives every case id of the suite (see compare); it is asked only then."""
+
+    lists_cases = True
+
+    def __init__(self, known: Expectations, suite_ids: Callable[[], Collection[str]]):
+        self.known = known
+        self.suite_ids = suite_ids
+        self.comparison: Comparison | None = None
+        self.error: ExpectationsError | None = None
+
+    def start(self, plan: Results) -> None:
+        pass
+
+    def verdict(self, verdict: Verdict) -> None:
+        pass
+
+    def finish(self, results: Results) -> None:
+        if not results.complete:
+            return
+        try:
+            self.comparison = compare(self.known, results, self.suite_ids())
+        except ExpectationsError as exc:
+            self.error = exc
+            print(exc, file=sys.stderr)
+            return
+        print("\n".join(lines(self.comparison)))

@@ -84,3 +84,21 @@ def write(results: Results, path: Path) -> None:
     """Write the JUnit XML atomically (a reader never sees half a file); OutputError when it
     cannot be written."""
     write_atomically(Path(path), render(results), "JUnit XML")
+
+
+class JUnitReporter:
+    """JUnit XML as a reporter: written whole at the finish, from every verdict of the run."""
+
+    lists_cases = True
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def start(self, plan: Results) -> None:
+        pass
+
+    def verdict(self, verdict: Verdict) -> None:
+        pass
+
+    def finish(self, results: Results) -> None:
+        write(results, self.path)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from conformance.adapter import Loader, capabilities
 from conformance.case import Case
 from conformance.command import substitute, write_tree
 from conformance.outcomes import Verdict
+from conformance.results import Results
 from conformance.run import prepare
 from conformance.text import one_line
 
+#: Lines of cases that could not be kept shown at the end of a run; the rest are counted.
+SHOWN_NOT_KEPT = 10
 #: The file that marks a directory --keep-failed made; only a directory holding it is ever
 #: replaced, so that a case id such as `src` or `.git` never removes what the user owns.
 MARKER = ".commonjs-conformance-kept"
@@ -94,6 +99,44 @@ def keep(case: Case, verdict: Verdict, loader: Loader, directory: Path) -> Path:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+class KeepReporter:
+    """--keep-failed as a reporter: each case that did not pass is kept as its verdict comes;
+    at the finish, where they are, and a line for each case that could not be kept (the first
+    SHOWN_NOT_KEPT, the rest counted). A case that cannot be kept is only such a line: it is
+    no lost output. `cases` are the planned cases, in the order their verdicts come."""
+
+    lists_cases = False
+
+    def __init__(self, directory: Path, cases: Sequence[Case], loader: Loader):
+        self.directory = directory
+        self.cases = cases
+        self.loader = loader
+        self.not_kept: list[str] = []
+        self._index = 0
+
+    def start(self, plan: Results) -> None:
+        pass
+
+    def verdict(self, verdict: Verdict) -> None:
+        index, self._index = self._index, self._index + 1
+        if verdict.outcome.ok:
+            return
+        try:
+            keep(self.cases[index], verdict, self.loader, self.directory)
+        except KeepError as exc:
+            self.not_kept.append(str(exc))
+
+    def finish(self, results: Results) -> None:
+        if not results.ok:
+            print(f"kept the cases that did not pass under {self.directory}/<case id>/",
+                  file=sys.stdout)
+        for line in self.not_kept[:SHOWN_NOT_KEPT]:
+            print(line, file=sys.stderr)
+        if len(self.not_kept) > SHOWN_NOT_KEPT:
+            print(f"... and {len(self.not_kept) - SHOWN_NOT_KEPT} more case(s) not kept",
+                  file=sys.stderr)
 
 
 def _umask() -> int:

@@ -200,17 +200,26 @@ def _umask() -> int:
 
 
 class Writer:
-    """Writes a results file as the run goes: the header now, each verdict as it comes.
+    """The results file, written as the run goes (a reporter, see conformance.reporters): the
+    header at the start, a line per verdict as it comes, the end line at the finish.
 
     The file is locked while the run writes it (a second run streaming to the same file is
-    refused, not interleaved). A write that fails (a full disk, a vanished directory) stops the
-    stream there: what was written stays readable, and `failure` says what happened."""
+    refused at the start, not interleaved). A write that fails (a full disk, a vanished
+    directory) stops the stream there: what was written stays readable, `failure` says what
+    happened, and the call that met it raises OutputError with that line."""
 
-    def __init__(self, path: Path, header: Results):
+    lists_cases = False
+
+    def __init__(self, path: Path):
         self.path = path
-        self.header = header
         self.failure: str | None = None
         self.lines = 0
+        self._file: IO[str] | None = None
+
+    def start(self, plan: Results) -> None:
+        """Open and lock the file, and write the header; OutputError when the run may not write
+        it (another run holds it, the directory is gone)."""
+        path = self.path
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
         except OSError as exc:
@@ -226,14 +235,14 @@ class Writer:
             raise OutputError(f"could not lock the results file {path}: {_reason(exc)}") \
                 from None
         os.ftruncate(fd, 0)  # only now: the run that holds the lock owns the contents
-        self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
-        self._line(_header(header))
+        self._file = os.fdopen(fd, "w", encoding="utf-8")
+        self._line(_header(plan))
         if self.failure:
             self._file.close()
             raise OutputError(self.failure)
 
     def _line(self, data: dict[str, Any]) -> None:
-        if self.failure:
+        if self.failure or self._file is None:
             return
         try:
             self._file.write(json.dumps(data) + "\n")
@@ -247,17 +256,23 @@ class Writer:
             except OSError:
                 pass
 
-    def add(self, verdict: Verdict) -> None:
-        self._line(verdict_json(verdict))
+    def _raise_if_failed(self) -> None:
+        if self.failure:
+            raise OutputError(self.failure)
 
-    def close(self, results: Results) -> None:
+    def verdict(self, verdict: Verdict) -> None:
+        self._line(verdict_json(verdict))
+        self._raise_if_failed()
+
+    def finish(self, results: Results) -> None:
         """The end line; a run that never gets here is read back as interrupted."""
         self._line(_end(results))
-        if not self.failure:
+        if not self.failure and self._file is not None:
             try:
                 self._file.close()
             except OSError as exc:
                 self.failure = f"could not write the results file {self.path}: {_reason(exc)}"
+        self._raise_if_failed()
 
 
 def _lock(fd: int) -> None:

@@ -6,8 +6,10 @@ terminal."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
+from conformance.caseload import CaseError, find
 from conformance.features import Features
 from conformance.outcomes import Outcome, Verdict
 from conformance.case import area_of
@@ -137,3 +139,45 @@ def summary(results: Results, out: TextIO,
     state = "" if results.complete else f" (interrupted: {one_line(results.where_stopped())})"
     out.write(f"\n{one_line(results.loader)}, Modules/{results.spec}: {closing_line(results)} "
               f"in {results.seconds:.2f}s{state}\n")
+
+
+def citing(root: Path, results: Results) -> dict[str, list[str]]:
+    """For the clauses blocked cases blame: the cases under root that test each (read only
+    when some case was blocked)."""
+    wanted = {c for v in results.tally.shown if v.outcome is Outcome.BLOCKED for c in v.blame}
+    if not wanted:
+        return {}
+    found: dict[str, list[str]] = {c: [] for c in wanted}
+    try:
+        for case in find(root, None):
+            for clause in wanted.intersection(case.clauses):
+                found[clause].append(case.id)
+    except CaseError:
+        pass  # a case file that broke since the run read it: point to what was found
+    return found
+
+
+class TerminalReporter:
+    """The terminal view as a reporter: the run's header, live progress, then the summary.
+    `root` is the case directory, where the summary finds the cases that test a clause a
+    blocked case blames."""
+
+    lists_cases = False
+
+    def __init__(self, out: TextIO, verbose: bool, features: Features, root: Path):
+        self.progress = Progress(out, verbose)
+        self.out = out
+        self.features = features
+        self.root = root
+
+    def start(self, plan: Results) -> None:
+        self.progress.header(plan.loader, plan.spec, len(plan.planned), plan.suite)
+        self.progress.features(self.features)
+        self.progress.confinement(plan.confinement)
+
+    def verdict(self, verdict: Verdict) -> None:
+        self.progress(verdict)
+
+    def finish(self, results: Results) -> None:
+        self.progress.finish()
+        summary(results, self.out, citing(self.root, results))

@@ -195,12 +195,12 @@ def test_a_plain_run_keeps_no_verdict_and_views_that_list_cases_get_them(tmp_pat
                                                                          capsys):
     """Memory flat in the number of cases: the summary is drawn from the tally; only JUnit
     XML and expectations, which list every case, make the run keep every verdict."""
-    import conformance.cli as cli
+    import conformance.terminal as terminal
 
     write_case(tmp_path, "area/good", GOOD)
     write_case(tmp_path, "area/broken", BROKEN)
     seen = []
-    monkeypatch.setattr(cli, "summary", lambda results, out, *rest: seen.append(results))
+    monkeypatch.setattr(terminal, "summary", lambda results, out, *rest: seen.append(results))
     assert main(["--cases", str(tmp_path), "-j", "1"]) == ExitCode.FAILED
     assert main(["--cases", str(tmp_path), "-j", "1", "--junit", str(tmp_path / "j.xml")]) == \
         ExitCode.FAILED

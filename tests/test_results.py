@@ -77,10 +77,11 @@ def test_the_summary_reads_the_same_from_the_tally_alone():
 
 def test_the_end_line_of_a_results_file_counts_from_the_tally(tmp_path):
     path = tmp_path / "r.json"
-    writer = Writer(path, full(()))
+    writer = Writer(path)
+    writer.start(full(()))
     for verdict in VERDICTS:
-        writer.add(verdict)
-    writer.close(tally_only())
+        writer.verdict(verdict)
+    writer.finish(tally_only())
     back = read(path)
     assert back.verdicts == VERDICTS and back.complete
     assert '"summary": {"pass": 2, "warn": 1, "advisory": 0, "fail": 1, "blocked": 0, "error": 1, "timeout": 1, "skip": 1}' \
