@@ -12,7 +12,7 @@ never against a constant from another run. It prints, side by side:
    loader.js and no runner; per-case microseconds, the ratio and cases per second; then where
    a reference case's time goes (instrumented passes: the runner's steps, and execute()'s
    steps run in this process for the same cases);
-2. a command loader (node, `conformance.loaders.resolve('node')`): the suite at -j 1 against
+2. a command loader (node, `conformance.registry.resolve('node')`): the suite at -j 1 against
    as many bare starts of the same command and environment on a one-line program, and -j 2
    against -j 1 (with bare starts 2 at a time, to show what this machine allows); the full run
    adds where a node start's time goes. Skipped, with a note, when node is not installed;
@@ -58,7 +58,7 @@ from conformance import DEFAULT_SPEC
 from conformance.caseload import default_root, discover, load_all
 from conformance.command import run_command as suite_run_command, write_case_tree
 from conformance.harness import new_key, source as harness_source
-from conformance.loaders import LoaderError, resolve
+from conformance.registry import LoaderError, resolve
 from conformance.outcomes import Outcome
 
 HERE = Path(__file__).resolve()

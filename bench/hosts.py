@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
 from conformance.caseload import default_root, find  # noqa: E402
-from conformance.loaders import from_file, resolve  # noqa: E402
+from conformance.registry import from_file, resolve  # noqa: E402
 from conformance.run import run_cases  # noqa: E402
 
 

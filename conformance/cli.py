@@ -16,9 +16,9 @@ from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
 from conformance.caseload import CaseError, Suite, default_root, discover, find, load_all
 from conformance.exitcodes import ExitCode
-from conformance.adapter import Ending, Loader, Program, capabilities
+from conformance.contract import Ending, Loader, Program, capabilities
 from conformance.keep import KeepReporter
-from conformance.loaders import LoaderError, from_options, known, timeout_problem
+from conformance.registry import LoaderError, from_options, known, timeout_problem
 from conformance.outcomes import PRECISION_GOAL, caught_by, precision
 from conformance.clauses import catalogue
 from conformance.report import case_counts, read_benchmark, render

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Mapping
 
-from conformance.adapter import Capabilities, Declaration, Ending, Execution, Program
+from conformance.contract import Capabilities, Declaration, Ending, Execution, Program
 from conformance.confine import absolute_words, confine
 from conformance.descendants import Descendants, kill_group
 from conformance.stopping import track, untrack

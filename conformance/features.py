@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from conformance.adapter import DEFAULT_TIMEOUT, FEATURES, Loader, Program
+from conformance.contract import DEFAULT_TIMEOUT, FEATURES, Loader, Program
 from conformance.harness import HARNESS_ID, new_key, read, source
 
 #: The probe: every module reads the features through its own free variables, written out

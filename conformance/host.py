@@ -21,7 +21,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from conformance.adapter import Capabilities, Declaration, Ending, Execution, Program
+from conformance.contract import Capabilities, Declaration, Ending, Execution, Program
 from conformance.command import OUTPUT_LIMIT, PLACEHOLDERS, parse_template
 from conformance.schemas import problem
 from conformance.transport import (DIED, FLOODED, GARBLED, STUCK, Broken, Channel, Exchange,

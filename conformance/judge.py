@@ -6,7 +6,7 @@ import math
 import re
 from typing import Mapping
 
-from conformance.adapter import Ending, Execution
+from conformance.contract import Ending, Execution
 from conformance.case import Case
 from conformance.clauses import catalogue
 from conformance.harness import BOM, Section, Transcript, read

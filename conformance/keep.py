@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from conformance.adapter import Loader, capabilities
+from conformance.contract import Loader, capabilities
 from conformance.case import Case
 from conformance.command import substitute, write_tree
 from conformance.outcomes import Verdict

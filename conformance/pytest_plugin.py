@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS
-from conformance.adapter import Loader
+from conformance.contract import Loader
 from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, load
 from conformance.case import Case
-from conformance.loaders import LoaderError, from_options, timeout_problem
+from conformance.registry import LoaderError, from_options, timeout_problem
 from conformance.outcomes import Outcome, Verdict
 from conformance.run import DEFAULT_TIMEOUT, run_case
 

@@ -11,7 +11,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from conformance.adapter import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program, capabilities
+from conformance.contract import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program, capabilities
 from conformance.case import Case
 from conformance.stopping import run_under, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
@@ -149,7 +149,7 @@ class _Walk:
 
 def _run_all(cases: Iterable[Case], loader: Loader, spec: str, timeout: float,
              features: Mapping[str, bool] | None) -> Iterator[Verdict]:
-    """run_case() for each case in turn, through the loader's run_all (see adapter.Loader):
+    """run_case() for each case in turn, through the loader's run_all (see contract.Capabilities.pipelines):
     the loader may start the next program while this judges the last."""
     walk = _Walk(cases, loader, spec, timeout, features)
     executions = loader.run_all(walk)

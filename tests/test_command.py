@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.adapter import Ending, Program
+from conformance.contract import Ending, Program
 from conformance.command import CommandLoader, TemplateError, parse_template, write_tree
 
 PY = shlex.quote(sys.executable)

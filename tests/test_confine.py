@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conformance import confine
-from conformance.adapter import Program
+from conformance.contract import Program
 from conformance.command import CommandLoader
-from conformance.loaders import LoaderError, from_options
+from conformance.registry import LoaderError, from_options
 
 PY = shlex.quote(sys.executable)
 GROUP = "A case is data, never code on the user's machine"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conformance.adapter import Declaration
+from conformance.contract import Declaration
 from conformance.caseload import default_root, discover, load
 from conformance.command import CommandLoader
 from conformance.features import probe, resolve

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from conformance.adapter import Ending, Execution, Program
+from conformance.contract import Ending, Execution, Program
 from conformance.case import Case
 from conformance.caseload import CaseError, load
 from conformance.cli import main as cli_main

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.loaders import from_file, profiles
+from conformance.registry import from_file, profiles
 
 GALLERY = ["bun", "deno", "dukpy", "pythonmonkey", "pyduktape2", "esbuild", "webpack"]
 #: The gallery's loaders whose main module does not get module.id "program" (docs/gallery.md).

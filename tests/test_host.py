@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from conformance import host
-from conformance.adapter import Ending, Program
+from conformance.contract import Ending, Program
 from conformance.host import HostLoader
 from conformance.schemas import problem, validator
-from conformance.loaders import LoaderFileError, from_file
+from conformance.registry import LoaderFileError, from_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = Path(__file__).resolve().parent / "fake_hosts" / "host.py"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conformance.adapter import Ending, Execution
+from conformance.contract import Ending, Execution
 from conformance.case import Case
 from conformance.judge import judge
 from conformance.outcomes import Outcome

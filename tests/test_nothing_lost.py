@@ -170,7 +170,7 @@ def test_keep_failed_removes_only_what_it_made(tmp_path, capsys, hostile):
 def test_keep_refuses_an_id_with_a_hidden_part_and_a_path_through_a_link(tmp_path):
     from conformance.case import Case
     from conformance.keep import KeepError, keep
-    from conformance.loaders import resolve
+    from conformance.registry import resolve
     from conformance.outcomes import Kind, Outcome, Verdict
 
     outside = tmp_path / "outside"

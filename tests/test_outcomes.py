@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import conformance
-from conformance.adapter import Ending, Execution
+from conformance.contract import Ending, Execution
 from conformance.case import Case
 from conformance.expectations import load
 from conformance.judge import judge

@@ -6,7 +6,7 @@ import sys
 import pytest
 import yaml
 
-from conformance.loaders import LoaderError, resolve
+from conformance.registry import LoaderError, resolve
 
 LOADERS = ["node", "rhino", "rhino-sandbox"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import quickjs
 
-from conformance.adapter import Ending, Execution, Loader, Program
+from conformance.contract import Ending, Execution, Loader, Program
 from conformance.caseload import discover, load_all
 from conformance.harness import HARNESS_ID, read, source
 from conformance.outcomes import Outcome

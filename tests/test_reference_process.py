@@ -14,7 +14,7 @@ import types
 import pytest
 
 from conformance import stopping
-from conformance.adapter import Ending, Execution, Program
+from conformance.contract import Ending, Execution, Program
 from conformance.reference import ReferenceLoader, loader_source, process, worker
 from conformance.reference.engine import execute
 from conformance.transport import Channel, StartError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.adapter import Capabilities, Declaration, Ending, Execution
+from conformance.contract import Capabilities, Declaration, Ending, Execution
 from conformance.caseload import discover, load_all
 from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader

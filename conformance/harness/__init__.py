@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Mapping
 
-from conformance.adapter import FEATURES
+from conformance.contract import FEATURES
 
 #: The module id cases require the helper by: one camelCase term that no runtime reserves
 #: (Deno answers a bare `require('test')` with its own `node:test`).

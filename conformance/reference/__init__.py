@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from conformance.adapter import (DEFAULT_TIMEOUT, Capabilities, Declaration, Execution,
+from conformance.contract import (DEFAULT_TIMEOUT, Capabilities, Declaration, Execution,
                                  Program)
 from conformance.harness import HARNESS_ID, key_in
 from conformance.reference.engine import MEMORY_LIMIT, OUTPUT_LIMIT, STACK_LIMIT

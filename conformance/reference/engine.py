@@ -10,7 +10,7 @@ from typing import Callable, Sequence, TypeVar
 
 import quickjs
 
-from conformance.adapter import Ending, Execution
+from conformance.contract import Ending, Execution
 from conformance.reference import bytecode
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
 
-from conformance.adapter import Ending, Execution
+from conformance.contract import Ending, Execution
 from conformance.transport import (DIED, FLOODED, STUCK, Broken, Channel, Exchange, GARBLED,
                                    Pool, StartError, pipeline)
 

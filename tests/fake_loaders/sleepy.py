@@ -5,7 +5,7 @@ leaves no thread sleeping for long."""
 
 import threading
 
-from conformance.adapter import Declaration, Execution
+from conformance.contract import Declaration, Execution
 
 #: Seconds a sleeping run lasts at most.
 LIFETIME = 60

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from conformance import SPEC_VERSIONS
-from conformance.adapter import FEATURES, Declaration, Loader
+from conformance.contract import FEATURES, Declaration, Loader
 from conformance.command import CommandLoader, TemplateError
 from conformance.confine import level as confinement_level
 from conformance.host import HostLoader

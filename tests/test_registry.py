@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from conformance.command import CommandLoader
-from conformance.loaders import LoaderError, LoaderFileError, from_file, from_options, resolve
+from conformance.registry import LoaderError, LoaderFileError, from_file, from_options, resolve
 from conformance.reference import ReferenceLoader
 from tests.test_cli import results_of
 
@@ -35,7 +35,7 @@ def test_reference_names_and_sandbox_option():
     with pytest.raises(LoaderError, match="ModuleNotFoundError"):
         resolve("no_such_package:Loader")
     with pytest.raises(LoaderError, match="the class Program, which has no run"):
-        resolve("conformance.adapter:Program")
+        resolve("conformance.contract:Program")
 
 
 @needs_node
