@@ -11,7 +11,7 @@ from typing import Any, Callable, Collection, Mapping
 
 import yaml
 
-from conformance import SPEC_VERSIONS
+from conformance import SPEC_VERSIONS, schemas
 from conformance.clauses import catalogue
 from conformance.outcomes import CLEAN, RECORDED, UNRECORDABLE, Outcome, Verdict
 from conformance.results import Results, write_atomically
@@ -21,7 +21,6 @@ from conformance.yamlfile import Document, YamlError, field_name, read_document
 #: An expectations file larger than this is refused unread.
 MAX_BYTES = 1 << 20
 TOP_KEYS = ("loader", "spec", "failures")
-ENTRY_KEYS = ("outcome", "reason")
 _RECORDED_NAMES = ", ".join(o.value for o in RECORDED)
 
 
@@ -86,36 +85,49 @@ def _scalar_text(doc: Document, key: str) -> str | None:
     return None
 
 
-def _check_keys(doc: Document, where: list[str], data: dict, allowed: tuple[str, ...]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise doc.error(where + [str(key)], f"unknown key (allowed: {', '.join(allowed)})",
-                            key=True)
-
-
-def _entry(doc: Document, case: Any, value: Any) -> Expectation:
-    where = ["failures", str(case)]
-    if not isinstance(case, str) or not case.strip():
-        raise doc.error(where, "a case id is a non-empty string such as module/id-main-program",
-                        key=True)
-    if not isinstance(value, dict):
-        raise doc.error(where, f"an entry is a mapping with outcome ({_RECORDED_NAMES}) "
-                        "and reason")
-    _check_keys(doc, where, value, ENTRY_KEYS)
-    if "outcome" not in value:  # shown on the entry's line: the key that lacks it
-        raise ExpectationsError(doc.path, doc.line(where, key=True),
-                                field_name(where + ["outcome"]),
-                                f"missing; one of {_RECORDED_NAMES}")
-    outcome = value["outcome"]
-    if outcome in [o.value for o in CLEAN]:
-        raise doc.error(where + ["outcome"], f"{outcome!r} is no failure: remove the entry "
-                        f"(an entry records one of {_RECORDED_NAMES})")
-    if outcome not in [o.value for o in RECORDED]:
-        raise doc.error(where + ["outcome"], f"{outcome!r} is not one of {_RECORDED_NAMES}")
-    reason = value.get("reason", "")
-    if not isinstance(reason, str):
-        raise doc.error(where + ["reason"], "must be a string (quote it, or leave the key out)")
-    return Expectation(case, Outcome(outcome), reason, doc.line(where, key=True))
+def _worded(doc: Document, error: Any) -> ExpectationsError | None:
+    """A schema error of an expectations file (conformance/schema/expectations.schema.json)
+    in the words of the field it is about."""
+    where = [str(part) for part in error.absolute_path]
+    if error.validator == "required":
+        missing = next(k for k in error.validator_value if k not in error.instance)
+        if not where:
+            return doc.error([missing], f"missing (an expectations file has "
+                             f"{', '.join(TOP_KEYS)})")
+        # shown on the entry's line: the key that lacks it
+        return ExpectationsError(doc.path, doc.line(where, key=True),
+                                 field_name(where + [missing]), f"missing; one of "
+                                 f"{_RECORDED_NAMES}")
+    if where == ["loader"]:
+        return doc.error(where, "must be the loader's name as in the results, a non-empty "
+                         "string")
+    if where == ["spec"]:
+        spec = error.instance
+        versions = ", ".join(repr(v) for v in SPEC_VERSIONS)
+        problem = f"{spec!r} is not one of {versions}"
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            text = _scalar_text(doc, "spec") or str(spec)
+            problem = f"{text} is read as a number, not one of {versions}; quote it: " \
+                      f"spec: \"{text}\""
+        return doc.error(where, problem)
+    if where == ["failures"]:
+        if "propertyNames" in error.schema_path:
+            return doc.error(where + [str(error.instance)], "a case id is a non-empty string "
+                             "such as module/id-main-program", key=True)
+        return doc.error(where, "must be a mapping of case id -> outcome and reason ({} for "
+                         "none)")
+    if len(where) == 2:
+        return doc.error(where, f"an entry is a mapping with outcome ({_RECORDED_NAMES}) and "
+                         "reason")
+    if where[2:] == ["outcome"]:
+        outcome = error.instance
+        if isinstance(outcome, str) and outcome in [o.value for o in CLEAN]:
+            return doc.error(where, f"{outcome!r} is no failure: remove the entry (an entry "
+                             f"records one of {_RECORDED_NAMES})")
+        return doc.error(where, f"{outcome!r} is not one of {_RECORDED_NAMES}")
+    if where[2:] == ["reason"]:
+        return doc.error(where, "must be a string (quote it, or leave the key out)")
+    return None
 
 
 def load(path: Path | str) -> Expectations:
@@ -126,34 +138,15 @@ def load(path: Path | str) -> Expectations:
     if not isinstance(data, dict):
         raise ExpectationsError(path, doc.line([]), "",
                                 "an expectations file holds a mapping (loader, spec, failures)")
-    _check_keys(doc, [], data, TOP_KEYS)
-    for key in TOP_KEYS:
-        if key not in data:
-            raise doc.error([key], f"missing (an expectations file has {', '.join(TOP_KEYS)})")
-    loader = data["loader"]
-    if not isinstance(loader, str) or not loader.strip():
-        raise doc.error(["loader"], "must be the loader's name as in the results, a non-empty "
-                        "string")
-    spec = data["spec"]
-    if spec not in SPEC_VERSIONS:
-        versions = ", ".join(repr(v) for v in SPEC_VERSIONS)
-        problem = f"{spec!r} is not one of {versions}"
-        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-            text = _scalar_text(doc, "spec") or str(spec)
-            problem = f"{text} is read as a number, not one of {versions}; quote it: " \
-                      f"spec: \"{text}\""
-        raise doc.error(["spec"], problem)
-    failures = data["failures"]
-    if failures is None:
-        failures = {}
-    if not isinstance(failures, dict):
-        raise doc.error(["failures"], "must be a mapping of case id -> outcome and reason "
-                        "({} for none)")
+    wrong = schemas.first_error(doc, "expectations", _worded)
+    if wrong is not None:
+        raise wrong
     entries = {}
-    for case, value in failures.items():
-        entry = _entry(doc, case, value)
-        entries[entry.case] = entry
-    return Expectations(path, loader, spec, types.MappingProxyType(entries),
+    for case, value in (data["failures"] or {}).items():
+        where = ["failures", case]
+        entries[case] = Expectation(case, Outcome(value["outcome"]), value.get("reason", ""),
+                                    doc.line(where, key=True))
+    return Expectations(path, data["loader"], data["spec"], types.MappingProxyType(entries),
                         doc.line(["loader"]), doc.line(["spec"]))
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conformance.expectations import (
     Comparison, Expectation, Expectations, ExpectationsError, compare, dump, lines, load, write)
-from conformance.outcomes import Kind, Outcome, Verdict
+from conformance.outcomes import RECORDED, Kind, Outcome, Verdict
 from conformance.results import Results
 
 VALID = """\
@@ -367,3 +367,10 @@ def test_write_replaces_atomically(tmp_path):
     write(path, "loader: node\nspec: '1.1.1'\nfailures: {}\n")
     assert load(path).loader == "node"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.yaml"]
+
+
+def test_the_schema_admits_exactly_the_outcomes_a_run_records():
+    from conformance.schemas import validator
+
+    entry = validator("expectations").schema["properties"]["failures"]["additionalProperties"]
+    assert entry["properties"]["outcome"]["enum"] == [o.value for o in RECORDED]

@@ -3,7 +3,6 @@ green on nothing, no case file writes a command, no option or file gives a trace
 
 import json
 import subprocess
-import sys
 
 import pytest
 
