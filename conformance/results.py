@@ -278,7 +278,7 @@ class Writer:
 def _lock(fd: int) -> None:
     try:
         import fcntl
-    except ImportError:  # not POSIX: no lock, as before
+    except ImportError:  # not POSIX: the file is written without a lock
         return
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
