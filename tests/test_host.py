@@ -312,3 +312,20 @@ def test_a_leaking_host_is_never_certified(tmp_path, hostile):
     hostile(GROUP, "a host that leaks state, run with the expectations it wrote itself",
             "the case after each canary that saw the leak is an error (`state-leak`); "
             "`--write-expectations` does not record it, so `--expectations` still fails")
+
+
+@needs_node
+def test_node_run_by_its_own_loader_in_worker_threads_gives_the_verdicts_of_node(tmp_path):
+    """examples/node-worker-host.js runs each case with Node's real CommonJS loader in a worker
+    thread: the verdicts must be those of `--loader node` (a process per case), failures
+    included."""
+    verdicts = {}
+    for name, choice in (("host", ["--loader-file", str(ROOT / "examples" /
+                                                       "node-worker-host.yaml")]),
+                         ("command", ["--loader", "node"])):
+        out = tmp_path / f"{name}.json"
+        _summary(*choice, "-k", "module/", "-j", "2", "--json", str(out))
+        verdicts[name] = {r["id"]: (r["outcome"], r["kind"])
+                          for r in map(json.loads, out.read_text().splitlines()) if "id" in r}
+    assert verdicts["host"] == verdicts["command"]
+    assert ("fail", "assertion-failed") in verdicts["host"].values()  # Node's module.id
