@@ -329,3 +329,55 @@ def test_node_run_by_its_own_loader_in_worker_threads_gives_the_verdicts_of_node
                           for r in map(json.loads, out.read_text().splitlines()) if "id" in r}
     assert verdicts["host"] == verdicts["command"]
     assert ("fail", "assertion-failed") in verdicts["host"].values()  # Node's module.id
+
+
+@needs_node
+def test_a_host_killed_twenty_times_in_a_run_loses_only_the_cases_it_was_running():
+    import random
+
+    from conformance.caseload import default_root, find
+    from conformance.run import run_cases
+
+    suite = find(default_root())
+    loader_file = ROOT / "examples" / "node-host.yaml"
+    clean_loader = from_file(loader_file)
+    try:
+        clean = [(v.case, v.outcome, v.kind) for v in run_cases(suite, clean_loader, "1.1.1")]
+    finally:
+        clean_loader.close()
+    ran = [i for i, (_, outcome, _) in enumerate(clean) if outcome.value != "skip"]
+    chosen = set(random.Random(12).sample(ran[:-1], 20))
+    loader = from_file(loader_file)
+    killed = pending = 0
+
+    def kill_host(verdict) -> None:
+        """At each chosen case, kill the host (at the next case, if none runs just then)."""
+        nonlocal killed, pending
+        pending += len(seen) in chosen
+        hosts = list(loader.pool.idle) + _busy(loader)
+        if pending and hosts:
+            for channel in hosts:
+                os.kill(channel.proc.pid, 9)
+            killed += 1
+            pending -= 1
+
+    seen: list = []
+    try:
+        for verdict in run_cases(suite, loader, "1.1.1", on_verdict=kill_host):
+            seen.append((verdict.case, verdict.outcome, verdict.kind))
+    finally:
+        loader.close()
+    assert killed == 20
+    assert [case for case, _, _ in seen] == [case for case, _, _ in clean]
+    lost = [(a, b) for a, b in zip(seen, clean) if a != b]
+    assert all(kind.value == "loader-crashed" for (_, _, kind), _ in lost), lost
+    assert 1 <= len(lost) <= 20
+
+
+def _busy(loader: HostLoader) -> list:
+    """The loader's channels that are running now (tracked, not idle)."""
+    import gc
+
+    from conformance.transport import Channel
+    return [o for o in gc.get_objects() if isinstance(o, Channel) and o.usable()
+            and o not in loader.pool.idle]
