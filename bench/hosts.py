@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""What running a loader as a host saves: the whole suite on Node as a command (a process per
-case) and on the Node host of examples/node-host.js (one process), per case and as a ratio.
+"""What running a loader as a host saves, as ratios measured in one run: the whole suite on
+Node as a command (a process per case), on the Node host of examples/node-host.js (one
+process, a vm context per case) at -j 1 and -j 2, on Node's own loader in a worker thread per
+case (examples/node-worker-host.js), and the floor: the same programs run by node-host.js's
+runProgram in one Node process, without the runner.
 
-    python bench/hosts.py [-j N] [--repeat R]
+    python bench/hosts.py [--repeat R]
 
 Prints figures only; nothing here passes or fails.
 """
@@ -10,9 +13,11 @@ Prints figures only; nothing here passes or fails.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
-import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,39 +25,98 @@ HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
 from conformance.caseload import default_root, find  # noqa: E402
+from conformance.harness import new_key  # noqa: E402
 from conformance.registry import from_file, resolve  # noqa: E402
-from conformance.run import run_cases  # noqa: E402
+from conformance.run import not_applicable, prepare, run_cases  # noqa: E402
+
+SPEC = "1.1.1"
+#: The targets the figures are held to.
+HOST_VS_COMMAND = 10.0
+TWO_JOBS = 1.7
+HOST_VS_FLOOR = 3.0
+
+FLOOR = """
+const {runProgram} = require(process.argv[1]);
+const programs = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+for (const p of programs) runProgram(p);  // once to warm up, as a long-lived host is
+const started = process.hrtime.bigint();
+for (const p of programs) runProgram(p);
+console.log(Number(process.hrtime.bigint() - started) / 1e9);
+"""
 
 
-def timed(loader, suite, jobs: int) -> tuple[float, int]:
-    started = time.perf_counter()
-    verdicts = list(run_cases(suite, loader, "1.1.1", 10.0, None, jobs))
-    return time.perf_counter() - started, sum(v.outcome.value == "pass" for v in verdicts)
+def best(loader, suite, jobs: int, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for _ in run_cases(suite, loader, SPEC, 10.0, None, jobs):
+            pass
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def floor(suite, host, repeat: int) -> float:
+    """Seconds node-host.js's runProgram takes over the programs the host runs, in one
+    process."""
+    programs = []
+    for index, case in enumerate(suite):
+        if not not_applicable(case, host, SPEC, host.declaration.features):
+            program = prepare(case, 10.0, new_key())
+            programs.append({"id": index + 1, "case": case.id, "modules": dict(program.modules),
+                             "main": program.main, "sandbox": False, "timeout": 10.0})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
+        json.dump(programs, out)
+    try:
+        runs = [float(subprocess.run(["node", "-e", FLOOR, str(HERE / "examples/node-host.js"),
+                                      out.name], capture_output=True, text=True, check=True,
+                                     timeout=600).stdout) for _ in range(repeat)]
+    finally:
+        Path(out.name).unlink()
+    return min(runs)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-j", "--jobs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if shutil.which("node") is None:
         print("node is not installed: nothing to measure")
         return 0
     suite = find(default_root())
-    print(f"{len(suite)} cases, -j {args.jobs}, best of {args.repeat}")
+    host_file = HERE / "examples/node-host.yaml"
     figures = {}
-    for name, make in (("node (command)", lambda: resolve("node")),
-                       ("node-host (host)", lambda: from_file(HERE / "examples/node-host.yaml"))):
+    for name, make, jobs in (
+            ("node, a process per case, -j 1", lambda: resolve("node"), 1),
+            ("node-worker-host, -j 1", lambda: from_file(HERE / "examples/node-worker-host.yaml"),
+             1),
+            ("node-host, -j 1", lambda: from_file(host_file), 1),
+            ("node-host, -j 2", lambda: from_file(host_file), 2)):
         loader = make()
-        runs = [timed(loader, suite, args.jobs) for _ in range(args.repeat)]
-        getattr(loader, "close", lambda: None)()
-        best = min(seconds for seconds, _ in runs)
-        figures[name] = best
-        print(f"  {name:18} {best:7.2f} s  {1000 * best / len(suite):7.1f} ms per case  "
-              f"(median {statistics.median(s for s, _ in runs):.2f} s; {runs[0][1]} passed)")
-    command, host = figures.values()
-    print(f"  the host takes {host / command:.3f} of the command's time "
-          f"({command / host:.1f} times faster)")
+        try:
+            figures[name] = best(loader, suite, jobs, args.repeat)
+        finally:
+            getattr(loader, "close", lambda: None)()
+    figures["floor: runProgram in one process"] = floor(suite, from_file(host_file),
+                                                        args.repeat)
+    count = len(suite)
+    print(f"{count} cases (Modules/{SPEC}), best of {args.repeat}:")
+    for name, seconds in figures.items():
+        print(f"  {name:36} {seconds:7.2f} s  {1000 * seconds / count:7.2f} ms per case")
+    command, worker, host, host2, bare = figures.values()
+    ratios = [
+        ("node-host against node as a command, -j 1", command / host, HOST_VS_COMMAND, True),
+        ("node-host at -j 2 against -j 1", host / host2, TWO_JOBS, True),
+        ("node-host against the floor", host / bare, HOST_VS_FLOOR, False),
+        ("node-worker-host against node as a command, -j 1", command / worker, None, True)]
+    for what, ratio, target, faster in ratios:
+        if target is None:
+            print(f"  {what}: {ratio:.1f}x faster")
+        elif faster:
+            print(f"  {what}: {ratio:.1f}x faster (target: at least {target:g}x) "
+                  f"{'PASS' if ratio >= target else 'MISS'}")
+        else:
+            print(f"  {what}: {ratio:.1f}x the floor's time (target: at most {target:g}x) "
+                  f"{'PASS' if ratio <= target else 'MISS'}")
     return 0
 
 
