@@ -113,6 +113,9 @@ class Suite(Sequence[Case]):
         self.misnamed = misnamed
         #: Each case's file, where the suite was made of given files (see of).
         self._paths = paths
+        #: Index -> the digest of the bytes check() found valid: the same bytes read again
+        #: when the case runs are not validated twice (16 bytes a case).
+        self._valid: dict[int, bytes] = {}
 
     @classmethod
     def of(cls, paths: Iterable[Path], root: Path) -> Suite:
@@ -142,10 +145,13 @@ class Suite(Sequence[Case]):
         Suite of those files (so batches handed to worker processes carry only ids)."""
         if isinstance(index, slice):
             chosen = range(len(self.ids))[index]
-            return Suite(self.root, self.ids[index],
+            part = Suite(self.root, self.ids[index],
                          frozenset(n for n, i in enumerate(chosen) if i in self._yml),
                          paths=None if self._paths is None else self._paths[index])
-        return _read(self.path(index), self.ids[index])
+            part._valid = {n: self._valid[i] for n, i in enumerate(chosen) if i in self._valid}
+            return part
+        index = range(len(self.ids))[index]
+        return _read(self.path(index), self.ids[index], self._valid.get(index))
 
     def __iter__(self) -> Iterator[Case]:
         return _Reading(self)
@@ -178,9 +184,11 @@ class Suite(Sequence[Case]):
                                  self.ids[earlier])
                 continue
             try:
-                yield _read(self.path(index), identifier)
+                case = _read(self.path(index), identifier, digests=self._valid, slot=index)
             except CaseError as exc:
                 yield exc
+            else:
+                yield case
         yield from (_misnamed(path) for path in self.misnamed)
 
 
@@ -264,8 +272,11 @@ def load(path: Path, root: Path) -> Case:
     return _read(os.fspath(path), case_id(path, root))
 
 
-def _read(path: str, identifier: str) -> Case:
-    """Read and validate the case file at path, whose id is identifier."""
+def _read(path: str, identifier: str, valid: bytes | None = None,
+          digests: dict[int, bytes] | None = None, slot: int = 0) -> Case:
+    """Read and validate the case file at path, whose id is identifier. `valid`: the digest
+    of bytes of this file already found valid (their schema check is not repeated);
+    `digests`: where to note the digest of a valid file, under `slot`."""
     if path[path.rfind("."):] not in SUFFIXES:
         raise _misnamed(path)
     if not identifier.isprintable():
@@ -279,7 +290,7 @@ def _read(path: str, identifier: str) -> Case:
     doc = read_document(path, MAX_BYTES, CaseError, MAX_NODES)
     if not isinstance(doc.data, dict):
         raise CaseError(path, 1, "", "a case file holds a mapping (title, clauses, modules, ...)")
-    problem = _schema_error(doc)
+    problem = _schema_error(doc) if doc.digest != valid else None
     if problem:
         raise problem
     data = doc.data
@@ -320,6 +331,8 @@ def _read(path: str, identifier: str) -> Case:
             raise doc.error(["versions", index], f"not every clause cited exists in {version}")
     if not versions:
         raise doc.error(["clauses"], "the clauses cited share no spec version")
+    if digests is not None:
+        digests[slot] = doc.digest
     return Case(
         id=identifier,
         path=path,

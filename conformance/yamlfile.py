@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -68,6 +69,8 @@ class Document:
     root: yaml.Node
     data: Any
     error_class: type[YamlError] = YamlError
+    #: A digest of the file's bytes: the same digest, the same document.
+    digest: bytes = b""
 
     def line(self, field_path: Sequence[Any], key: bool = False) -> int:
         node = self.root
@@ -166,9 +169,9 @@ def read_document(path: Path | str, max_bytes: int,
                   error_class: type[YamlError] = YamlError,
                   max_nodes: int = MAX_NODES) -> Document:
     """Parse one YAML document safely; raises error_class naming the file and line."""
-    data = _read_bytes(path, max_bytes, error_class)
+    raw = _read_bytes(path, max_bytes, error_class)
     try:
-        text = data.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error_class(path, None, "", f"not UTF-8 (byte {exc.start})") from None
     try:
@@ -187,7 +190,8 @@ def read_document(path: Path | str, max_bytes: int,
         raise error_class(path, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise error_class(path, None, "", f"invalid YAML: {exc}") from None
-    return Document(path, node, data, error_class)
+    return Document(path, node, data, error_class,
+                    hashlib.blake2b(raw, digest_size=16).digest())
 
 
 #: What the parser itself (not the composer or constructor) raises on a file it cannot read.

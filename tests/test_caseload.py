@@ -465,11 +465,12 @@ def test_a_suite_reads_a_case_each_time_and_keeps_none(tmp_path, monkeypatch):
         write(tmp_path, f"a/c{index}.yaml", VALID)
     reads = []
     real = caseload._read
-    monkeypatch.setattr(caseload, "_read", lambda path, i: reads.append(i) or real(path, i))
+    monkeypatch.setattr(caseload, "_read",
+                        lambda path, i, *rest, **kw: reads.append(i) or real(path, i, *rest, **kw))
     suite = find(tmp_path)
     assert [case.id for case in suite] == reads == ["a/c0", "a/c1", "a/c2"]
     assert suite[1] == suite[1] and reads[3:] == ["a/c1", "a/c1"]
-    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed", "_paths"}  # not cases
+    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed", "_paths", "_valid"}
 
 
 def test_check_reads_every_file_and_collects_every_problem(tmp_path):
@@ -539,3 +540,18 @@ def test_given_files_and_a_found_suite_load_alike_with_one_duplicate_check(tmp_p
         assert [c.id for c in cases] == ["a/good", "c/X"] or [c.id for c in cases] == [
             "a/good", "c/x"]
         assert len(errors) == 1 and "a case id differing only in case" in errors[0].problem
+
+
+def test_a_case_the_check_found_valid_is_not_validated_again_unless_its_file_changed(
+        tmp_path, monkeypatch):
+    path = write(tmp_path, "a/one.yaml", VALID)
+    checked = []
+    real = caseload._schema_error
+    monkeypatch.setattr(caseload, "_schema_error", lambda doc: checked.append(1) or real(doc))
+    suite = find(tmp_path)
+    assert suite.check() == [] and len(checked) == 1
+    assert suite[0].id == "a/one" and len(checked) == 1  # the same bytes: not again
+    assert suite[0:1][0].id == "a/one" and len(checked) == 1  # nor in a batch
+    path.write_text(VALID.replace("title:", "title: x", 1) if "title:" in VALID else VALID + "\n")
+    suite[0]
+    assert len(checked) == 2  # changed bytes are validated again
