@@ -14,6 +14,7 @@ import yaml
 from conformance import SPEC_VERSIONS, schemas
 from conformance.clauses import catalogue
 from conformance.outcomes import CLEAN, RECORDED, UNRECORDABLE, Outcome, Verdict
+from conformance.reporters import AtFinish
 from conformance.results import Results, write_atomically
 from conformance.text import display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
@@ -324,7 +325,7 @@ def write(path: Path, text: str) -> None:
 
 # Reporting -------------------------------------------------------------------------------------
 
-class RecordReporter:
+class RecordReporter(AtFinish):
     """--write-expectations as a reporter: at the finish of a complete run, the file recording
     its failures (the reasons in `previous` kept where a case ends the same way); an interrupted
     run writes none, and says so."""
@@ -335,12 +336,6 @@ class RecordReporter:
         self.path = path
         self.previous = previous
 
-    def start(self, plan: Results) -> None:
-        pass
-
-    def verdict(self, verdict: Verdict) -> None:
-        pass
-
     def finish(self, results: Results) -> None:
         if not results.complete:
             print("the run was interrupted: expectations not written", file=sys.stderr)
@@ -350,7 +345,7 @@ class RecordReporter:
               f"{self.path}")
 
 
-class CheckReporter:
+class CheckReporter(AtFinish):
     """--expectations as a reporter: at the finish of a complete run, the run set against the
     known failures, a line for each difference and a summary line. Then `comparison` holds the
     result, or `error` why the file does not fit the run (another loader or spec version).
@@ -363,12 +358,6 @@ class CheckReporter:
         self.suite_ids = suite_ids
         self.comparison: Comparison | None = None
         self.error: ExpectationsError | None = None
-
-    def start(self, plan: Results) -> None:
-        pass
-
-    def verdict(self, verdict: Verdict) -> None:
-        pass
 
     def finish(self, results: Results) -> None:
         if not results.complete:

@@ -38,6 +38,17 @@ class Reporter(Protocol):
         """The end of the run, also of one that was interrupted (results.complete is False)."""
 
 
+class AtFinish:
+    """A reporter that does its work at the finish alone: start and each verdict are nothing
+    to it."""
+
+    def start(self, plan: Results) -> None:
+        pass
+
+    def verdict(self, verdict: Verdict) -> None:
+        pass
+
+
 class Reporters:
     """Calls each reporter in order, for every event of the stream, and counts the stream as
     it passes (a Tally, and every verdict where a reporter lists cases) so that `results()`
