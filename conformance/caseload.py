@@ -184,7 +184,7 @@ class Suite(Sequence[Case]):
                                  self.ids[earlier])
                 continue
             try:
-                case = _read(self.path(index), identifier, digests=self._valid, slot=index)
+                case, self._valid[index] = _parse(self.path(index), identifier)
             except CaseError as exc:
                 yield exc
             else:
@@ -272,11 +272,14 @@ def load(path: Path, root: Path) -> Case:
     return _read(os.fspath(path), case_id(path, root))
 
 
-def _read(path: str, identifier: str, valid: bytes | None = None,
-          digests: dict[int, bytes] | None = None, slot: int = 0) -> Case:
+def _read(path: str, identifier: str, valid: bytes | None = None) -> Case:
     """Read and validate the case file at path, whose id is identifier. `valid`: the digest
-    of bytes of this file already found valid (their schema check is not repeated);
-    `digests`: where to note the digest of a valid file, under `slot`."""
+    of bytes of this file already found valid (their schema check is not repeated)."""
+    return _parse(path, identifier, valid)[0]
+
+
+def _parse(path: str, identifier: str, valid: bytes | None = None) -> tuple[Case, bytes]:
+    """_read()'s Case, with the digest of the bytes it was read from."""
     if path[path.rfind("."):] not in SUFFIXES:
         raise _misnamed(path)
     if not identifier.isprintable():
@@ -331,9 +334,7 @@ def _read(path: str, identifier: str, valid: bytes | None = None,
             raise doc.error(["versions", index], f"not every clause cited exists in {version}")
     if not versions:
         raise doc.error(["clauses"], "the clauses cited share no spec version")
-    if digests is not None:
-        digests[slot] = doc.digest
-    return Case(
+    case = Case(
         id=identifier,
         path=path,
         title=data["title"],
@@ -345,6 +346,7 @@ def _read(path: str, identifier: str, valid: bytes | None = None,
         sandbox=data.get("sandbox"),
         versions=tuple(v for v in SPEC_VERSIONS if v in versions),
     )
+    return case, doc.digest
 
 
 def load_all(paths: Iterable[Path], root: Path) -> tuple[list[Case], list[CaseError]]:

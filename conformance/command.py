@@ -296,14 +296,12 @@ class CommandLoader:
         #: Run confined (see conformance.confine): a clean environment, private HOME and
         #: working directory, and with bwrap a read-only file system.
         self.confined = confined
-
-    @property
-    def capabilities(self) -> Capabilities:
-        """run() waits on the command; `exec` runs it on a tree in place; a kept tree is rerun
-        with the command itself (and its variables)."""
-        env = tuple(f"{k}={v}" for k, v in self.env.items())
-        words = (("env",) + env if env else ()) + tuple(self.argv)
-        return Capabilities(waits_on_process=True, runs_trees=True, rerun=words)
+        # run() waits on the command; `exec` runs it on a tree in place; a kept tree is rerun
+        # with the command itself (and its variables).
+        variables = tuple(f"{k}={v}" for k, v in self.env.items())
+        self.capabilities = Capabilities(
+            waits_on_process=True, runs_trees=True,
+            rerun=(("env",) + variables if variables else ()) + tuple(self.argv))
 
     def run_tree(self, root: Path, main: str, timeout: float) -> Execution:
         """The command run on the module tree in directory `root`, where it is."""
