@@ -11,6 +11,7 @@ import pytest
 
 from conformance import descendants
 from conformance.descendants import CGROUP_PREFIX, Cgroup, Descendants
+from tests.test_misbehaving_loaders import alive
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="reads /proc (Linux)")
@@ -26,18 +27,6 @@ if os.fork() == 0:
     os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)"], {})
 time.sleep(0.5)
 """
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 def gone(pid: int, within: float = 5.0) -> bool:

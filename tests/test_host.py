@@ -15,6 +15,7 @@ from conformance.contract import Ending, Program
 from conformance.host import HostLoader
 from conformance.schemas import problem, validator
 from conformance.registry import LoaderFileError, from_file
+from tests.test_misbehaving_loaders import alive
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = Path(__file__).resolve().parent / "fake_hosts" / "host.py"
@@ -30,15 +31,6 @@ def programs(count: int, timeout: float = 20.0, slow: int = 0) -> list[Program]:
     """Programs c1..cN; program number `slow` has a time limit of one second."""
     return [Program(name=f"c{i}", modules={"program": "print('x');"}, main="program",
                     timeout=1.0 if i == slow else timeout) for i in range(1, count + 1)]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
 
 
 @pytest.fixture

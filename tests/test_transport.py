@@ -13,6 +13,7 @@ import pytest
 from conformance import transport
 from conformance.transport import (DIED, FLOODED, GARBLED, STUCK, Broken, Channel, Exchange,
                                    Pool, StartError, pipeline)
+from tests.test_misbehaving_loaders import alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="process checks read /proc (Linux)")
@@ -50,15 +51,6 @@ LINE_LIMIT = 10_000
 
 def start() -> Channel:
     return Channel([sys.executable, "-c", CHILD], os.environ, None, LINE_LIMIT)
-
-
-def alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 def until(condition, within: float = 10.0) -> bool:
