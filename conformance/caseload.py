@@ -92,13 +92,20 @@ def discover(root: Path, keyword: str | None = None) -> list[Path]:
         [Path(path) for path in suite.misnamed]
 
 
+#: Module source, in characters, of the cases check() keeps for the run (see Suite): a few
+#: thousand cases, the same for a suite of a thousand cases as of a million.
+KEEP_CHARACTERS = 500_000
+
+
 class Suite(Sequence[Case]):
-    """Case files in id order, each read when it is asked for: a Suite holds their ids, never
-    every Case at once, so a run's memory does not grow with its cases but by an id each.
+    """Case files in id order, each read when it is asked for: a Suite holds their ids, not
+    every Case, so a run's memory does not grow with its cases but by an id each.
 
     A case file is ROOT/ID.yaml or ROOT/ID.yml: its id is its path under the root, less the
-    suffix (see case_id). check() reads every file once and says what is wrong with each;
-    after it, reading a case again only fails if its file changed in between.
+    suffix (see case_id). check() reads every file once and says what is wrong with each. It
+    keeps the first cases it read, up to KEEP_CHARACTERS of module source: those run as
+    check() read them, not read twice. A case it did not keep is read again when asked for,
+    and then only fails if its file changed in between.
     """
 
     def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset(),
@@ -116,6 +123,8 @@ class Suite(Sequence[Case]):
         #: Index -> the digest of the bytes check() found valid: the same bytes read again
         #: when the case runs are not validated twice (16 bytes a case).
         self._valid: dict[int, bytes] = {}
+        #: Index -> the Case check() read and kept (see KEEP_CHARACTERS).
+        self._kept: dict[int, Case] = {}
 
     @classmethod
     def of(cls, paths: Iterable[Path], root: Path) -> Suite:
@@ -149,30 +158,43 @@ class Suite(Sequence[Case]):
                          frozenset(n for n, i in enumerate(chosen) if i in self._yml),
                          paths=None if self._paths is None else self._paths[index])
             part._valid = {n: self._valid[i] for n, i in enumerate(chosen) if i in self._valid}
+            part._kept = {n: self._kept[i] for n, i in enumerate(chosen) if i in self._kept}
             return part
         index = range(len(self.ids))[index]
+        kept = self._kept.get(index)
+        if kept is not None:
+            return kept
         return _read(self.path(index), self.ids[index], self._valid.get(index))
 
     def __iter__(self) -> Iterator[Case]:
         return _Reading(self)
 
     def check(self) -> list[CaseError]:
-        """Read every case file and keep none: every problem, each a one-line CaseError, in id
-        order (see _duplicate for two files giving one id), then one for each file named with
-        a suffix in other case."""
-        return [read for read in self._each() if isinstance(read, CaseError)]
+        """Read every case file, keeping the first cases (see KEEP_CHARACTERS): every problem,
+        each a one-line CaseError, in id order (see _duplicate for two files giving one id),
+        then one for each file named with a suffix in other case."""
+        errors: list[CaseError] = []
+        room = KEEP_CHARACTERS
+        for index, read in self._each():
+            if isinstance(read, CaseError):
+                errors.append(read)
+            elif room > 0:
+                room -= sum(map(len, read.modules.values()))
+                self._kept[index] = read
+        return errors
 
     def load(self) -> tuple[list[Case], list[CaseError]]:
         """Read every case file: the cases, and every problem as check() gives it."""
         cases: list[Case] = []
         errors: list[CaseError] = []
-        for read in self._each():
+        for _, read in self._each():
             (errors if isinstance(read, CaseError) else cases).append(read)
         return cases, errors
 
-    def _each(self) -> Iterator[Case | CaseError]:
-        """Each case file read, in id order: its Case, or what is wrong with it; of two files
-        giving one id, the second is an error (see _duplicate); then the misnamed files."""
+    def _each(self) -> Iterator[tuple[int | None, Case | CaseError]]:
+        """Each case file read, in id order, with its index: its Case, or what is wrong with
+        it; of two files giving one id, the second is an error (see _duplicate); then the
+        misnamed files (index None)."""
         first: dict[str, int] = {}
         for index, identifier in enumerate(self.ids):
             folded = _folded(identifier)
@@ -180,16 +202,16 @@ class Suite(Sequence[Case]):
                 folded = identifier
             earlier = first.setdefault(folded, index)
             if earlier != index:
-                yield _duplicate(self.path(index), identifier, self.path(earlier),
-                                 self.ids[earlier])
+                yield index, _duplicate(self.path(index), identifier, self.path(earlier),
+                                        self.ids[earlier])
                 continue
             try:
                 case, self._valid[index] = _parse(self.path(index), identifier)
             except CaseError as exc:
-                yield exc
+                yield index, exc
             else:
-                yield case
-        yield from (_misnamed(path) for path in self.misnamed)
+                yield index, case
+        yield from ((None, _misnamed(path)) for path in self.misnamed)
 
 
 class _Reading(Iterator[Case]):

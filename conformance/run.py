@@ -185,14 +185,17 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
               jobs: int = 1, features: Mapping[str, bool] | None = None) -> Iterator[Verdict]:
     """Run cases, yielding each verdict in case order (also with jobs > 1 workers).
     `features`: the loader's optional features as the run knows them (features.resolve)."""
-    if (jobs <= 1 or len(cases) < 2) and capabilities(loader).pipelines:
+    offered = capabilities(loader)
+    executor = lanes = None
+    stop = threading.Event()
+    if (jobs <= 1 or len(cases) < 2) and offered.pipelines:
         verdicts: Iterable[Verdict] = _run_all(cases, loader, spec, timeout, features)
-        executor = None
     elif jobs <= 1 or len(cases) < 2:
         verdicts = (run_case(case, loader, spec, timeout, features) for case in cases)
-        executor = None
+    elif offered.pipelines and offered.waits_on_process:
+        lanes = _Lanes(cases, loader, spec, timeout, features, jobs, stop)
+        verdicts = lanes
     else:
-        stop = threading.Event()
         executor, verdicts = _parallel(cases, loader, spec, timeout, jobs, features, stop)
     try:
         for verdict in verdicts:
@@ -202,9 +205,76 @@ def run_cases(cases: Sequence[Case], loader: Loader, spec: str,
     finally:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
+        if lanes is not None:
+            lanes.stop()
+        if executor is not None or lanes is not None:
             # Cases still running end now, not at their time limit; so do those whose thread
             # starts its loader after this.
             stop_running_commands(stop)
+
+
+#: Verdicts a lane may have ready before the run takes them.
+LANE_AHEAD = 8
+
+
+class _Lanes(Iterator[Verdict]):
+    """-j N on a loader that pipelines and waits on another process (a host, the reference
+    loader's worker): N lanes, each a thread with its own pipeline (_run_all) through its own
+    process, taking cases in turn (lane k: cases k, k + N, ...); the verdicts in case order.
+    Each process is kept busy while its lane judges, as at -j 1."""
+
+    def __init__(self, cases: Sequence[Case], loader: Loader, spec: str, timeout: float,
+                 features: Mapping[str, bool] | None, jobs: int, stop: threading.Event):
+        import queue
+        self.count = len(cases)
+        self.jobs = min(jobs, self.count)
+        self.index = 0
+        self._stop = stop
+        self.queues = [queue.Queue(LANE_AHEAD) for _ in range(self.jobs)]
+        self.threads = [threading.Thread(
+            target=run_under, args=(stop, self._lane, lane, cases, loader, spec, timeout,
+                                    features), daemon=True, name=f"lane-{lane}")
+            for lane in range(self.jobs)]
+        for thread in self.threads:
+            thread.start()
+
+    def _lane(self, lane: int, cases: Sequence[Case], loader: Loader, spec: str,
+              timeout: float, features: Mapping[str, bool] | None) -> None:
+        out = self.queues[lane]
+        verdicts = _run_all((cases[i] for i in range(lane, self.count, self.jobs)), loader,
+                            spec, timeout, features)
+        try:
+            for verdict in verdicts:
+                if not self._put(out, (verdict, None)):
+                    return
+        except BaseException as exc:  # a case file that broke, handed on in its place
+            self._put(out, (None, exc))
+        finally:
+            verdicts.close()
+
+    def _put(self, out, item) -> bool:
+        """Queue item for the run; False once the run has stopped."""
+        import queue
+        while not self._stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __next__(self) -> Verdict:
+        if self.index >= self.count:
+            raise StopIteration
+        verdict, failure = self.queues[self.index % self.jobs].get()
+        if failure is not None:
+            self.count = self.index  # nothing after the case that broke
+            raise failure
+        self.index += 1
+        return verdict
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 #: Cases handed to a worker process at once.

@@ -470,7 +470,8 @@ def test_a_suite_reads_a_case_each_time_and_keeps_none(tmp_path, monkeypatch):
     suite = find(tmp_path)
     assert [case.id for case in suite] == reads == ["a/c0", "a/c1", "a/c2"]
     assert suite[1] == suite[1] and reads[3:] == ["a/c1", "a/c1"]
-    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed", "_paths", "_valid"}
+    assert vars(suite).keys() == {"root", "ids", "_yml", "misnamed", "_paths", "_valid", "_kept"}
+    assert not suite._kept
 
 
 def test_check_reads_every_file_and_collects_every_problem(tmp_path):
@@ -485,7 +486,8 @@ def test_check_reads_every_file_and_collects_every_problem(tmp_path):
     assert "the same case id as" in errors[-1].problem and "c/x.yaml" in errors[-1].problem
 
 
-def test_a_case_file_that_breaks_after_the_check_is_an_error_when_read(tmp_path):
+def test_a_case_file_that_breaks_after_the_check_is_an_error_when_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(caseload, "KEEP_CHARACTERS", 0)  # a kept case is not read again
     path = write(tmp_path, "a/one.yaml", VALID)
     suite = find(tmp_path)
     assert suite.check() == []
@@ -495,9 +497,10 @@ def test_a_case_file_that_breaks_after_the_check_is_an_error_when_read(tmp_path)
     assert info.value.path == path
 
 
-def test_reading_does_not_move_past_a_case_that_broke(tmp_path):
+def test_reading_does_not_move_past_a_case_that_broke(tmp_path, monkeypatch):
     """Asked again, the iterator raises again: the cases after the broken one cannot go
     missing without a word (a generator would just end)."""
+    monkeypatch.setattr(caseload, "KEEP_CHARACTERS", 0)
     for name in ("a/one", "a/two", "a/three"):
         write(tmp_path, f"{name}.yaml", VALID)
     suite = find(tmp_path)
@@ -544,6 +547,7 @@ def test_given_files_and_a_found_suite_load_alike_with_one_duplicate_check(tmp_p
 
 def test_a_case_the_check_found_valid_is_not_validated_again_unless_its_file_changed(
         tmp_path, monkeypatch):
+    monkeypatch.setattr(caseload, "KEEP_CHARACTERS", 0)  # kept cases are not read at all
     path = write(tmp_path, "a/one.yaml", VALID)
     checked = []
     real = caseload._schema_error
@@ -555,3 +559,23 @@ def test_a_case_the_check_found_valid_is_not_validated_again_unless_its_file_cha
     path.write_text(VALID.replace("title:", "title: x", 1) if "title:" in VALID else VALID + "\n")
     suite[0]
     assert len(checked) == 2  # changed bytes are validated again
+
+
+def test_the_check_keeps_the_first_cases_it_read_and_they_run_as_read(tmp_path, monkeypatch):
+    for index in range(4):
+        write(tmp_path, f"a/c{index}.yaml", VALID)
+    size = sum(map(len, find(tmp_path)[0].modules.values()))
+    monkeypatch.setattr(caseload, "KEEP_CHARACTERS", 2 * size)  # room for two cases
+    suite = find(tmp_path)
+    assert suite.check() == []
+    assert sorted(suite._kept) == [0, 1]
+    reads = []
+    real = caseload._read
+    monkeypatch.setattr(caseload, "_read",
+                        lambda path, i, *rest, **kw: reads.append(i) or real(path, i, *rest, **kw))
+    for index in range(4):
+        (tmp_path / f"a/c{index}.yaml").write_text(VALID.replace("title:", "title: new", 1))
+    titles = [case.title for case in suite]
+    assert reads == ["a/c2", "a/c3"]  # the kept ones are not read again
+    assert titles[:2] == [suite[0].title] * 2 and titles[2] != titles[0]
+    assert [case.id for case in suite[1:3]] == ["a/c1", "a/c2"] and reads[2:] == ["a/c2"]

@@ -143,13 +143,32 @@ def test_a_case_that_cannot_be_read_mid_run_stops_it_after_the_cases_before(jobs
     assert all(v.outcome in (Outcome.PASS, Outcome.SKIP) for v in got)  # none blamed
 
 
-def test_a_parallel_run_reads_only_a_few_cases_ahead():
+@pytest.mark.parametrize("pipelines", [True, False], ids=["lanes", "threads"])
+def test_a_parallel_run_reads_only_a_few_cases_ahead(pipelines):
+    """-j 2: a loader that pipelines runs in lanes (each a pipeline of its own), another in
+    threads taking a case each; either way, cases are read a few at a time, each once."""
+    from conformance import transport
+    from conformance.run import LANE_AHEAD
+
+    loader = ReferenceLoader()
+    if not pipelines:
+        loader.capabilities = dataclasses.replace(loader.capabilities, pipelines=False)
     cases = Counting(suite())
-    verdicts = run_cases(cases, ReferenceLoader(), SPEC, jobs=2)
+    verdicts = run_cases(cases, loader, SPEC, jobs=2)
     next(verdicts)
-    assert sum(cases.reads) <= 2 * AHEAD_PER_JOB + 1
+    time.sleep(0.5)  # time for the lanes to fill their queues and stop
+    ahead = (2 * (LANE_AHEAD + transport.AHEAD + 2) if pipelines
+             else 2 * AHEAD_PER_JOB + 1)
+    assert sum(cases.reads) <= ahead < len(cases)
     rest = list(verdicts)
     assert len(rest) == len(cases) - 1 and cases.reads == [1] * len(cases)
+
+
+def test_lanes_give_the_verdicts_of_a_sequential_run_in_case_order():
+    sequential = [(v.case, v.outcome, v.kind) for v in run_cases(suite(), ReferenceLoader(), SPEC)]
+    for jobs in (2, 3):
+        assert [(v.case, v.outcome, v.kind)
+                for v in run_cases(suite(), ReferenceLoader(), SPEC, jobs=jobs)] == sequential
 
 
 def _sleepy_cases(root: Path) -> Path:

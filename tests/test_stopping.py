@@ -115,6 +115,9 @@ def busy_workers(proc: subprocess.Popen, count: int) -> list[int]:
         found = children(proc.pid, b"conformance.reference.worker")
         return found if len(found) >= count else None
     workers = until(ready, within=120)
+    if not workers:
+        os.killpg(proc.pid, signal.SIGKILL)  # a run left going would load the machine
+        proc.communicate()
     assert workers, "the runner never started its QuickJS workers"
     time.sleep(1.0)  # well into the stuck regular expression
     return workers
