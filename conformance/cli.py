@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -30,7 +31,16 @@ from conformance.run import DEFAULT_TIMEOUT, run_cases
 from conformance.terminal import TerminalReporter
 from conformance.text import one_line
 
-COMMANDS = ("run", "exec", "clauses", "mutants", "report")
+#: The subcommands: name -> ("module:function" taking the remaining arguments and returning
+#: the exit status, what it does in one line). `run` is the default.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("conformance.cli:run_command", "run the cases against a loader and judge them"),
+    "exec": ("conformance.cli:exec_command", "run one module tree on a loader, by hand"),
+    "clauses": ("conformance.cli:clauses_command", "list the clause catalogue and its cases"),
+    "mutants": ("conformance.cli:mutants_command",
+                "run the mutant loaders: does every clause catch its breakage?"),
+    "report": ("conformance.cli:report_command", "render REPORT.md from results files"),
+}
 #: Cases every loader-testable clause must have at least.
 MIN_CASES = 3
 
@@ -601,8 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     global _SIGNALS
     _SIGNALS = _Signals()
     _SIGNALS.install()  # a killed run (SIGTERM) stops as cleanly as Ctrl-C
-    handler = {"run": run_command, "exec": exec_command, "clauses": clauses_command,
-               "mutants": mutants_command, "report": report_command}[command]
+    module, _, function = COMMANDS[command][0].partition(":")
+    handler = getattr(importlib.import_module(module), function)
     try:
         return int(handler(argv))
     except BrokenPipeError:  # output piped into `head` and the like
