@@ -3,16 +3,47 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Mapping
 
 import yaml
 
+from conformance import SPEC_VERSIONS
+
 LEVELS = ("MUST", "SHOULD", "MAY", "DEFINITION")
 BINDS = ("loader", "author", "suite")
 #: text: the statement is the spec's wording; reading: the project's reading of open wording.
 BASES = ("text", "reading")
+#: The public copy of each spec version: its page on the CommonJS wiki (no longer edited; the
+#: text has no stated licence, so the package quotes single sentences and links the rest).
+SPEC_PAGES = {version: f"http://wiki.commonjs.org/wiki/Modules/{version}"
+              for version in SPEC_VERSIONS}
+#: The Internet Archive's copy of a page, the capture nearest to 2014 (the wiki went quiet in
+#: November 2014); the section anchors work there too.
+ARCHIVE = "https://web.archive.org/web/2014/{page}"
+#: The section a clause's ref names: the words before its number, ';' or '(' ("Require 1.5.2",
+#: "Module Context 1.5 (Modules/Meta 2.1)", "Preamble").
+_SECTION = re.compile(r"[A-Za-z][A-Za-z ]*?(?=\s*(?:\d|;|\(|,|$))")
+#: Sections with no heading of their own on the page: the text above the first heading.
+_UNHEADED = ("Preamble",)
+
+
+def archived(url: str) -> str:
+    """The Internet Archive's copy of a wiki URL (the anchor kept)."""
+    return ARCHIVE.format(page=url)
+
+
+def section_link(spec: str, ref: str) -> str:
+    """The URL of the section `ref` names on the wiki page of `spec`: the heading's anchor as
+    MediaWiki makes it (spaces become '_': #Module_Context), or the page for the preamble."""
+    match = _SECTION.match(ref.strip())
+    section = match.group() if match else ""
+    page = SPEC_PAGES[spec]
+    if not section or section in _UNHEADED:
+        return page
+    return f"{page}#{section.replace(' ', '_')}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +78,17 @@ class Clause:
     @property
     def loader_testable(self) -> bool:
         return self.binds == "loader" and self.testable
+
+    @property
+    def newest(self) -> str:
+        """The newest spec version that has this clause."""
+        return max(self.level, key=SPEC_VERSIONS.index)
+
+    def link(self, spec: str | None = None) -> str:
+        """The URL of the clause's section on the wiki page of `spec` (a version that has the
+        clause; default: the newest that does)."""
+        spec = spec if spec in self.ref else self.newest
+        return section_link(spec, self.ref[spec])
 
 
 @functools.cache

@@ -8,6 +8,7 @@ import importlib
 import os
 import signal
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from conformance.contract import Ending, Loader, Program, capabilities
 from conformance.keep import KeepReporter
 from conformance.registry import LoaderError, from_options, known, timeout_problem
 from conformance.outcomes import PRECISION_GOAL, caught_by, precision
-from conformance.clauses import catalogue
+from conformance.clauses import SPEC_PAGES, archived, catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.reporters import Reporters
 from conformance.results import (OutputError, Results, ResultsError, Writer, check_output,
@@ -40,6 +41,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mutants": ("conformance.cli:mutants_command",
                 "run the mutant loaders: does every clause catch its breakage?"),
     "report": ("conformance.cli:report_command", "render REPORT.md from results files"),
+    "diff": ("conformance.diff:diff_command",
+             "what changed between two results files; exit 1 when a verdict changed"),
+    "badge": ("conformance.badge:badge_command", "an SVG badge of one run"),
+    "summary": ("conformance.summary:summary_command",
+                "a Markdown summary of runs, for a CI job summary page"),
+    "html": ("conformance.html:html_command",
+             "one self-contained HTML report of runs, with the failing cases' sources"),
 }
 #: Cases every loader-testable clause must have at least.
 MIN_CASES = 3
@@ -192,12 +200,14 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", type=_path, metavar="FILE", help="write JUnit XML to FILE")
     p.add_argument("--expectations", type=Path, metavar="FILE",
                    help="known failures of this loader: exit 0 when every failure is recorded "
-                        "with the same outcome; non-zero on a new or changed failure, an "
-                        "unexpected pass, or an entry that names no case")
+                        "with the same outcome, kind and failure; non-zero on a new or changed "
+                        "failure, an unexpected pass, or an entry that names no case; a file "
+                        "for another loader or spec version is refused before the run (exit 7)")
     p.add_argument("--write-expectations", type=_path, metavar="FILE",
                    help="record this run's failures in FILE (reasons of unchanged entries "
-                        "are kept); a FILE that records another loader or spec version is "
-                        "refused before the run unless --force is given")
+                        "are kept) and exit 0 once it is written; a FILE that records another "
+                        "loader or spec version is refused before the run unless --force is "
+                        "given")
     p.add_argument("--force", action="store_true",
                    help="let --write-expectations replace a file recorded for another loader "
                         "or spec version")
@@ -317,8 +327,12 @@ def _setup(args: argparse.Namespace) -> _Setup:
     if problems:
         raise _Refused(ExitCode.USAGE_ERROR, *(f"runner.py: error: {p}" for p in problems),
                        "runner.py: nothing was run")
-    try:
+    try:  # the expectations must fit this loader and spec before anything runs
         known = expectations.load(args.expectations) if args.expectations else None
+        if known is not None:
+            expectations.check_fits(known, loader.name, spec)
+            expectations.check_current(known)
+        # an older file (outcomes alone) is read for its reasons, and replaced
         previous = (expectations.load(args.write_expectations)
                     if args.write_expectations and args.write_expectations.exists() else None)
         if previous is not None and not args.force:
@@ -358,12 +372,11 @@ def run_command(argv: Sequence[str]) -> int:
     # The outputs, in the order each is told of the run. The results file comes first: it
     # refuses a run when another run is writing it, before anything is shown.
     stream = Writer(args.json) if args.json else None
-    check = (expectations.CheckReporter(setup.known,
-                                        lambda: (find(root) if args.keyword else suite).ids)
-             if setup.known else None)
+    suite_ids = lambda: (find(root) if args.keyword else suite).ids  # noqa: E731
+    check = expectations.CheckReporter(setup.known, suite_ids) if setup.known else None
     reporters = Reporters([
         stream,
-        junit.JUnitReporter(args.junit) if args.junit else None,
+        junit.JUnitReporter(args.junit, setup.known, suite_ids) if args.junit else None,
         TerminalReporter(sys.stdout, args.verbose, features, root),
         KeepReporter(args.keep_failed, suite, loader) if args.keep_failed else None,
         expectations.RecordReporter(args.write_expectations, setup.previous)
@@ -415,6 +428,11 @@ def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
     if reporters.errors:
         return ExitCode.OUTPUT_ERROR
     status = ExitCode.OK if results.ok else ExitCode.FAILED
+    # Recording is what --write-expectations asks for: done, the failures it recorded are no
+    # failure of the command (the gate of --expectations, when given too, still decides).
+    if any(isinstance(r, expectations.RecordReporter) and r.written
+           for r in reporters.reporters):
+        status = ExitCode.OK
     if check:
         if check.error:
             return ExitCode.EXPECTATIONS_ERROR
@@ -466,14 +484,24 @@ def _load_cases(root: Path | None) -> tuple[list, int]:
 
 def clauses_command(argv: Sequence[str]) -> int:
     p = _Parser(prog="runner.py clauses",
-                description="Print the clause catalogue with the number of cases citing each "
-                            f"clause; exit 1 if a loader-testable clause has fewer than "
-                            f"{MIN_CASES}.")
+                description="Print the clause catalogue, each clause with the spec's sentence "
+                            "and the number of cases citing it; exit 1 if a loader-testable "
+                            f"clause has fewer than {MIN_CASES}. With a clause id: that clause "
+                            "in full, with the cases citing it.")
+    p.add_argument("clause", nargs="?", default=None, metavar="ID",
+                   help="show this clause alone (ids as `clauses` lists them)")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR")
     args = p.parse_args(argv)
+    if args.clause is not None and args.clause not in catalogue():
+        print(f"runner.py clauses: error: no clause {one_line(args.clause)!r} in the catalogue "
+              "(`runner.py clauses` lists them)", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     cases, status = _load_cases(args.cases)
     if status:
         return status
+    if args.clause is not None:
+        _show_clause(catalogue()[args.clause], [c.id for c in cases if args.clause in c.clauses])
+        return ExitCode.OK
     counts = case_counts(cases)
     short = []
     print(f"{'clause':28} {'1.0':10} {'1.1':10} {'1.1.1':10} {'binds':7} {'cases':>5}  1.1.1 ref")
@@ -489,8 +517,11 @@ def clauses_command(argv: Sequence[str]) -> int:
             number = f"({n})" if n else "-"
         print(f"{clause.id:28} {levels[0]:10} {levels[1]:10} {levels[2]:10} {clause.binds:7} "
               f"{number:>5}  {clause.ref.get('1.1.1', '-')}")
+        print(textwrap.fill(clause.quote, 96, initial_indent="    ", subsequent_indent="    "))
     testable = sum(c.loader_testable for c in catalogue().values())
     print(f"\n{len(catalogue())} clauses, {testable} testable against a loader; {len(cases)} cases.")
+    print(f"The spec: {SPEC_PAGES[DEFAULT_SPEC]} (archived: {archived(SPEC_PAGES[DEFAULT_SPEC])}); "
+          "`runner.py clauses ID` shows one clause with its link and cases.")
     if short:
         print(f"fewer than {MIN_CASES} cases: {', '.join(short)}")
         return ExitCode.FAILED
@@ -498,6 +529,24 @@ def clauses_command(argv: Sequence[str]) -> int:
     return ExitCode.OK
 
 
+def _show_clause(clause, cases: Sequence[str]) -> None:
+    """One clause in full: id, level per version, whom it binds, the spec's sentence, our
+    paraphrase, its section and link, and the cases citing it."""
+    def block(label: str, text: str) -> str:
+        return textwrap.fill(" ".join(text.split()), 96, initial_indent=f"{label:10}",
+                             subsequent_indent=" " * 10)
+
+    print(clause.id + (f" (a reading of {clause.reads})" if clause.reading else ""))
+    print(f"{'level':10}" + ", ".join(f"{v}: {clause.level_in(v) or '-'}" for v in SPEC_VERSIONS))
+    print(f"{'binds':10}{clause.binds}"
+          + ("" if clause.testable else " (not testable by running a program)"))
+    print(block("spec", clause.quote))
+    print(block("meaning", clause.text))
+    for version in SPEC_VERSIONS:
+        if version in clause.ref:
+            link = clause.link(version)
+            print(f"{version:10}{clause.ref[version]}: {link}\n{'':10}archived: {archived(link)}")
+    print(f"{'cases':10}{len(cases)}" + "".join(f"\n{'':10}{case}" for case in cases))
 
 
 def mutants_command(argv: Sequence[str]) -> int:
