@@ -10,7 +10,7 @@ from typing import Sequence
 from conformance import SPEC_VERSIONS
 from conformance.case import Case
 from conformance.caseload import SUFFIXES, CaseError, default_root, load
-from conformance.clauses import catalogue
+from conformance.clauses import SPEC_PAGES, catalogue
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import CLEAN, Outcome, Verdict
 from conformance.report import clause_status
@@ -19,8 +19,6 @@ from conformance.summary import (OUTCOME_WORDS, Parser, Refused, applicable, che
                                  emit, guarded, read_runs)
 from conformance.text import one_line
 
-#: The spec text of each version: the only links that leave the page.
-SPEC_URL = "http://wiki.commonjs.org/wiki/Modules/{version}"
 #: A cell of the clause matrix (see report.clause_status) -> its CSS class, by first word.
 CELL_CLASSES = {"FAIL": "fail", "warning": "warn", "advisory": "advisory",
                 "blocked": "blocked", "pass": "pass", "n/a": "na", "no": "na", "—": "absent"}
@@ -53,9 +51,11 @@ def _e(text: object) -> str:
 
 
 def _spec_link(version: str) -> str:
-    if version not in SPEC_VERSIONS:
+    """The spec version, linked to its text (the spec's pages are the only links that leave
+    the page)."""
+    if version not in SPEC_PAGES:
         return f"Modules/{_e(version)}"
-    return f'<a href="{SPEC_URL.format(version=version)}">Modules/{version}</a>'
+    return f'<a href="{_e(SPEC_PAGES[version])}">Modules/{_e(version)}</a>'
 
 
 def _run_name(run: Results) -> str:
@@ -94,6 +94,14 @@ def _summary(runs: Sequence[Results]) -> list[str]:
     return lines + ["</table>"]
 
 
+def _ref(clause) -> str:
+    """The clause's place in Modules/1.1.1, linked to that section of the spec."""
+    ref = clause.ref.get("1.1.1")
+    if ref is None:
+        return "—"
+    return f'<a href="{_e(clause.link("1.1.1"))}">{_e(ref)}</a>'
+
+
 def _matrix(runs: Sequence[Results]) -> list[str]:
     """Clauses x runs, each cell report.clause_status's verdict."""
     heads = "".join(f"<th>{_run_name(r)}</th>" for r in runs)
@@ -109,7 +117,7 @@ def _matrix(runs: Sequence[Results]) -> list[str]:
             css = CELL_CLASSES.get(status.split(" ", 1)[0], "")
             cells.append(f'<td class="{css}">{_e(status)}</td>')
         lines.append(f'<tr><td><code title="{_e(clause.text)}">{_e(clause.id)}</code></td>'
-                     f"<td>{_e(clause.ref.get('1.1.1', '—'))}</td><td>{levels}</td>"
+                     f"<td>{_ref(clause)}</td><td>{levels}</td>"
                      + "".join(cells) + "</tr>")
     return lines + ["</table>"]
 
