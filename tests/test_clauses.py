@@ -79,3 +79,77 @@ def test_readings_are_marked_and_read_a_clause_of_the_text():
     for clause in readings:
         assert clauses[clause.reads].basis == "text"
     assert "above" in clauses["ids.relative"].text and "no case judges" in clauses["ids.relative"].text
+
+
+from conformance.cli import main
+from conformance.clauses import SPEC_PAGES, archived, section_link
+from conformance.exitcodes import ExitCode
+
+WIKI = "http://wiki.commonjs.org/wiki/Modules/"
+CITING_CYCLES = """\
+title: A case that cites require.cycles, for the clause view
+clauses: [require.cycles]
+modules:
+  program: |
+    var t = require('conformanceHarness').start(require);
+    t.ok(true, 'nothing');
+    t.done();
+"""
+
+
+def test_each_clause_links_the_heading_of_its_section_on_the_public_spec_page():
+    clauses = catalogue()
+    assert clauses["require.cycles"].link() == WIKI + "1.1.1#Require"
+    assert clauses["require.cycles"].link("1.0") == WIKI + "1.0#Module_Context"
+    assert clauses["module.id.read-only"].link() == WIKI + "1.1.1#Module_Context"
+    assert clauses["ids.relative"].link() == WIKI + "1.1.1#Module_Identifiers"
+    assert clauses["unspecified.path"].link() == WIKI + "1.1.1#Unspecified"
+    assert clauses["modules.singleton"].link() == WIKI + "1.1.1"  # the preamble: the page
+    assert clauses["require.main.program"].link() == WIKI + "1.1#Module_Context"  # 1.1 only
+    anchors = {"", "#Require", "#Module_Context", "#Module_Identifiers", "#Unspecified"}
+    for clause in clauses.values():
+        for version in clause.ref:
+            link = clause.link(version)
+            assert link.startswith(SPEC_PAGES[version]), clause.id
+            assert link[len(SPEC_PAGES[version]):] in anchors, (clause.id, link)
+    assert section_link("1.1", "Module Context 1.6.1 (Modules/Meta 2.2.1)") == \
+        WIKI + "1.1#Module_Context"
+    assert archived(WIKI + "1.1.1#Require").startswith("https://web.archive.org/web/")
+    assert archived(WIKI + "1.1.1#Require").endswith("/" + WIKI + "1.1.1#Require")
+
+
+def test_clauses_prints_the_spec_sentence_of_every_clause(capsys):
+    assert main(["clauses"]) == ExitCode.OK
+    flat = " ".join(capsys.readouterr().out.split())
+    for clause in catalogue().values():
+        assert " ".join(clause.quote.split()) in flat, clause.id
+
+
+def test_clauses_id_shows_one_clause_with_its_link_and_cases(tmp_path, capsys):
+    (tmp_path / "cycles").mkdir()
+    (tmp_path / "cycles" / "one.yaml").write_text(CITING_CYCLES)
+    (tmp_path / "cycles" / "two.yaml").write_text(CITING_CYCLES.replace("cycles]",
+                                                                        "returns-exports]"))
+    assert main(["clauses", "require.cycles", "--cases", str(tmp_path)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    clause = catalogue()["require.cycles"]
+    assert out.startswith("require.cycles\n")
+    assert "1.0: MUST, 1.1: MUST, 1.1.1: MUST" in out and "binds     loader" in out
+    flat = " ".join(out.split())
+    assert " ".join(clause.quote.split()) in flat and " ".join(clause.text.split()) in flat
+    assert f"Require 1.3: {WIKI}1.1.1#Require" in out
+    assert archived(WIKI + "1.1.1#Require") in out
+    assert "cases     1\n          cycles/one\n" in out and "cycles/two" not in out
+
+
+def test_clauses_with_an_unknown_id_is_a_one_line_usage_error(capsys):
+    assert main(["clauses", "require.nothing"]) == ExitCode.USAGE_ERROR
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "'require.nothing'" in captured.err
+
+
+def test_the_readme_links_the_public_spec_not_a_path_outside_the_repository(repo):
+    readme = (repo / "README.md").read_text()
+    assert "../shared/" not in readme
+    assert f"]({WIKI}1.1.1)" in readme and "web.archive.org" in readme
