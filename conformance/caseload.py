@@ -15,6 +15,7 @@ from conformance.case import DEFAULT_MAIN, Case
 from conformance import schemas
 from conformance.clauses import catalogue
 from conformance.harness import HARNESS_ID
+from conformance.select import Selection, selection
 from conformance.text import display_path
 from conformance.yamlfile import Document, YamlError, read_document
 
@@ -44,9 +45,10 @@ def case_id(path: Path, root: Path) -> str:
     return relative.with_suffix("").as_posix()
 
 
-def find(root: Path, keyword: str | None = None) -> Suite:
-    """The case files under root in id order, optionally only those whose id contains keyword;
-    nothing is read yet.
+def find(root: Path, keyword: str | Selection | None = None) -> Suite:
+    """The case files under root in id order, optionally only those a selection takes (a str is
+    one -k expression, see select.parse); nothing is read yet: ids are chosen here, and a
+    selection by cited clauses is applied when check() reads the files.
 
     Everything named *.yaml or *.yml counts, also what is not a regular file (a directory, a
     broken symbolic link, a named pipe), so that reading refuses it by name instead of the case
@@ -55,6 +57,8 @@ def find(root: Path, keyword: str | None = None) -> Suite:
     Linked directories are not entered. (os.walk, not Path.rglob, which holds every path it
     found until it is done.)
     """
+    chosen = keyword if isinstance(keyword, Selection) else \
+        selection([keyword] if keyword else ())
     resolved_root = root.resolve()
     found: dict[str, list[str]] = {suffix: [] for suffix in SUFFIXES}  # ids, by suffix
     misnamed: list[str] = []
@@ -68,7 +72,7 @@ def find(root: Path, keyword: str | None = None) -> Suite:
                 relative = Path(directory).resolve().relative_to(resolved_root)
                 prefix = "".join(part + "/" for part in relative.parts)
             identifier = prefix + name[:dot]
-            if keyword and keyword not in identifier:
+            if chosen.keywords and not chosen.takes_id(identifier):
                 continue
             if name[dot:] in SUFFIXES:
                 found[name[dot:]].append(identifier)
@@ -81,12 +85,16 @@ def find(root: Path, keyword: str | None = None) -> Suite:
         if suffix == ".yml":
             yml.add(len(ids))
         ids.append(identifier)
-    return Suite(root, ids, frozenset(yml), tuple(sorted(misnamed)))
+    suite = Suite(root, ids, frozenset(yml), tuple(sorted(misnamed)))
+    if chosen.clauses:
+        suite.clauses = chosen.clauses
+    return suite
 
 
 def discover(root: Path, keyword: str | None = None) -> list[Path]:
-    """Case files under root in id order, optionally only those whose id contains keyword (see
-    find), then the files named with a suffix in other case (which loading refuses)."""
+    """Case files under root in id order, optionally only those whose id the -k expression
+    keyword takes (see find), then the files named with a suffix in other case (which loading
+    refuses)."""
     suite = find(root, keyword)
     return [Path(suite.path(index)) for index in range(len(suite))] + \
         [Path(path) for path in suite.misnamed]
@@ -107,6 +115,10 @@ class Suite(Sequence[Case]):
     check() read them, not read twice. A case it did not keep is read again when asked for,
     and then only fails if its file changed in between.
     """
+
+    #: Clause ids (--clause, set by find): check() and load() drop the cases that cite none
+    #: of them. Empty: every case.
+    clauses: frozenset[str] = frozenset()
 
     def __init__(self, root: Path, ids: list[str], yml: frozenset[int] = frozenset(),
                  misnamed: tuple[str, ...] = (), paths: Sequence[str] | None = None):
@@ -175,20 +187,44 @@ class Suite(Sequence[Case]):
         then one for each file named with a suffix in other case."""
         errors: list[CaseError] = []
         room = KEEP_CHARACTERS
+        dropped: set[int] = set()
         for index, read in self._each():
             if isinstance(read, CaseError):
                 errors.append(read)
+            elif not self._cites(read):
+                dropped.add(index)
             elif room > 0:
                 room -= sum(map(len, read.modules.values()))
                 self._kept[index] = read
+        if dropped:
+            self._drop(dropped)
         return errors
 
+    def _cites(self, case: Case) -> bool:
+        """Whether the case cites one of the clauses asked for (or none was asked for)."""
+        return not self.clauses or not self.clauses.isdisjoint(case.clauses)
+
+    def _drop(self, dropped: set[int]) -> None:
+        """Leave out the cases at these indexes (they cite none of the clauses asked for)."""
+        kept = [i for i in range(len(self.ids)) if i not in dropped]
+        new = {old: n for n, old in enumerate(kept)}
+        self.ids = [self.ids[i] for i in kept]
+        self._yml = frozenset(new[i] for i in self._yml if i in new)
+        if self._paths is not None:
+            self._paths = [self._paths[i] for i in kept]
+        self._valid = {new[i]: d for i, d in self._valid.items() if i in new}
+        self._kept = {new[i]: c for i, c in self._kept.items() if i in new}
+
     def load(self) -> tuple[list[Case], list[CaseError]]:
-        """Read every case file: the cases, and every problem as check() gives it."""
+        """Read every case file: the cases (those citing a clause asked for, see clauses),
+        and every problem as check() gives it."""
         cases: list[Case] = []
         errors: list[CaseError] = []
         for _, read in self._each():
-            (errors if isinstance(read, CaseError) else cases).append(read)
+            if isinstance(read, CaseError):
+                errors.append(read)
+            elif self._cites(read):
+                cases.append(read)
         return cases, errors
 
     def _each(self) -> Iterator[tuple[int | None, Case | CaseError]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import os
 import signal
@@ -16,19 +17,23 @@ from typing import Iterator, Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
-from conformance.caseload import CaseError, Suite, default_root, discover, find, load_all
+from conformance.caseload import (SUFFIXES, CaseError, Suite, default_root, discover, find,
+                                  load_all)
+from conformance.select import Selection, SelectionError, Stop, counted, listing, selection
 from conformance.exitcodes import ExitCode
 from conformance.contract import Ending, Loader, Program, capabilities
 from conformance.keep import KeepReporter
 from conformance.registry import LoaderError, from_options, known, timeout_problem
-from conformance.outcomes import PRECISION_GOAL, caught_by, precision
+from conformance.harness import new_key
+from conformance.judge import judge
+from conformance.outcomes import PRECISION_GOAL, Kind, Outcome, Verdict, caught_by, precision
 from conformance.clauses import SPEC_PAGES, archived, catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.reporters import Reporters
 from conformance.results import (OutputError, Results, ResultsError, Writer, check_output,
                                  check_output_dir, read, write, write_atomically)
 from conformance.features import resolve as resolve_features
-from conformance.run import DEFAULT_TIMEOUT, run_cases
+from conformance.run import DEFAULT_TIMEOUT, execute, not_applicable, prepare, run_cases
 from conformance.terminal import TerminalReporter
 from conformance.text import one_line
 
@@ -138,6 +143,21 @@ def _path(text: str) -> Path:
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse with exit 4 for a bad command line, its usage naming the command as called."""
+
+    def __init__(self, *args, prog: str = "runner.py", **kwargs):
+        name = self.invoked()
+        super().__init__(*args, prog=name + prog.removeprefix("runner.py"), **kwargs)
+
+    @staticmethod
+    def invoked() -> str:
+        """The name the command was called by: `runner.py` or `commonjs-conformance` (the base
+        name of sys.argv[0]); `runner.py` where it was called by no name of its own (python
+        -m, or main() called from Python)."""
+        name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+        return name if name == "runner.py" or name.startswith("commonjs-conformance") \
+            else "runner.py"
+
     def error(self, message: str):  # argparse exits 2, which we keep for interruptions
         self.print_usage(sys.stderr)
         self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
@@ -177,13 +197,38 @@ def _loader(args: argparse.Namespace):
 
 
 def _run_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:9} {about}" for name, (_, about) in COMMANDS.items())
     p = _Parser(prog="runner.py [run]",
-                description="Run the conformance cases against a loader and judge every one.")
+                description="Run the conformance cases against a loader and judge every one.",
+                epilog=f"commands (`{_Parser.invoked()} COMMAND --help` for each; run is the "
+                       f"default):\n{commands}",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_loader_options(p)
     p.add_argument("--spec", default=None, choices=SPEC_VERSIONS,
                    help="the spec version to hold the loader to (default: what the loader "
                         f"claims, else {DEFAULT_SPEC})")
-    p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose id contains TEXT")
+    select = p.add_argument_group("which cases run")
+    select.add_argument("-k", dest="keyword", action="append", metavar="EXPR",
+                        help="only cases whose id EXPR takes: words matched as parts of the id "
+                             "(case set aside) joined with and, or, not and parentheses, as "
+                             "pytest's -k: -k 'cycles or module', -k 'not sandbox'; several "
+                             "-k must all hold")
+    select.add_argument("--clause", action="append", metavar="ID",
+                        help="only cases citing the clause ID (repeatable: citing any of them); "
+                             "`clauses` lists the ids")
+    select.add_argument("--list", action="store_true",
+                        help="print the selected cases (id, title, clauses) and exit without "
+                             "running them: 0, or 5 when none is selected")
+    def failures(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of cases, 1 or more")
+        return int(text)
+
+    select.add_argument("--max-fail", type=failures, metavar="N",
+                        help="stop the run after N cases failed, were blocked, errored or timed "
+                             "out (results written as for an interrupted run; exit 1)")
+    select.add_argument("-x", dest="max_fail", action="store_const", const=1,
+                        help="stop at the first case that does not pass: --max-fail 1")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR",
                    help="the case directory (default: the suite's own cases); a case "
                         "program runs with your rights and, on a loader command such as node, "
@@ -225,13 +270,23 @@ def _exec_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="runner.py exec",
                 description="Run a directory of CommonJS modules (module id a/b is the file "
                             "ROOT/a/b.js) on a loader, the reference loader by default, with a "
-                            "global print() there.")
-    p.add_argument("root", type=Path, metavar="ROOT", help="the directory of modules")
-    p.add_argument("main", metavar="MAIN", help="the id of the main module, e.g. program")
+                            "global print() there; or, given a case id instead of a directory, "
+                            "run that case of the suite and judge it.")
+    p.add_argument("root", metavar="ROOT|CASE-ID",
+                   help="the directory of modules; or a case id (e.g. cycles/partial-exports): "
+                        "the case is run, judged and shown in full, and the exit status is "
+                        "that of a run of that one case")
+    p.add_argument("main", nargs="?", metavar="MAIN",
+                   help="the id of the main module, e.g. program (with ROOT only)")
     _add_loader_options(p)
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help=f"time limit (default: what the loader declares, else {DEFAULT_TIMEOUT:g}"
                         "; CPU seconds on the reference loader)")
+    p.add_argument("--cases", type=Path, default=None, metavar="DIR",
+                   help="where CASE-ID is (default: the suite's own cases)")
+    p.add_argument("--spec", default=None, choices=SPEC_VERSIONS,
+                   help="the spec version to hold the loader to, with CASE-ID (default: what "
+                        f"the loader claims, else {DEFAULT_SPEC})")
     return p
 
 
@@ -350,12 +405,48 @@ def _setup(args: argparse.Namespace) -> _Setup:
     return _Setup(root, loader, timeout, spec, suite, known, previous)
 
 
+def _list_cases(root: Path, chosen: Selection) -> int:
+    """--list: print the cases the selection takes, one line each, running none; the exit
+    status a run would have before it starts (4 no case directory, 6 a malformed case file,
+    5 no case selected), else 0."""
+    name = _Parser.invoked()
+    if not root.is_dir():
+        print(f"{name}: error: no case directory at {root}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    suite = find(root, chosen)
+    errors = suite.check()
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{name}: {counted(len(errors), 'malformed case file')}", file=sys.stderr)
+        return ExitCode.CASE_ERROR
+    if not suite:
+        print(f"{name}: no case matches {chosen}".rstrip(), file=sys.stderr)
+        return ExitCode.NO_CASES
+    for line in listing(suite):
+        print(one_line(line))
+    print(f"{counted(len(suite), 'case')} selected", file=sys.stderr)
+    return ExitCode.OK
+
+
 def run_command(argv: Sequence[str]) -> int:
     args = _run_parser().parse_args(argv)
+    name = _Parser.invoked()
+    try:
+        chosen = selection(args.keyword, args.clause)
+    except SelectionError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    if args.list:
+        return _list_cases(args.cases or default_root(), chosen)
+    args.keyword = chosen or None  # what _setup selects the cases by (see caseload.find)
     try:
         setup = _setup(args)
     except _Refused as refused:
-        for line in refused.lines:
+        lines = refused.lines
+        if refused.status == ExitCode.NO_CASES and chosen:
+            lines = (f"{name}: no case matches {chosen}",)
+        for line in lines:
             print(line, file=sys.stderr)
         return refused.status
     root, loader, spec, suite = setup.root, setup.loader, setup.spec, setup.suite
@@ -393,19 +484,31 @@ def run_command(argv: Sequence[str]) -> int:
         print("interrupted before any case ran", file=sys.stderr)
         return ExitCode.INTERRUPTED
     started = time.perf_counter()
-    complete, changed = True, None
+    complete, changed, stopped = True, None, None
+    stop = Stop(args.max_fail)
+    verdicts = run_cases(suite, loader, spec, setup.timeout, None, jobs, features.known)
     try:
-        for verdict in run_cases(suite, loader, spec, setup.timeout, None, jobs,
-                                 features.known):
+        for done, verdict in enumerate(verdicts, 1):
             with signals.held():  # every output has the verdict whole (a line, a kept tree)
                 reporters.verdict(verdict)
+            stopped = stop.after(verdict) if done < len(suite) else None
+            if stopped:
+                complete = False
+                break
     except KeyboardInterrupt:
         complete = False
     except CaseError as exc:  # a case file changed since check() read it
         complete, changed = False, exc
+    finally:
+        verdicts.close()  # cases still running end now (-j N)
     signals.finishing()  # a Ctrl-C from here on waits until every file is written
     results = reporters.results(complete, time.perf_counter() - started)
     reporters.finish(results)
+    if stopped:  # ended like an interrupted run, but by rule: the run failed
+        for line in reporters.errors:
+            print(f"{name}: {line}", file=sys.stderr)
+        print(f"{name}: {stopped}; {results.where_stopped()}", file=sys.stderr)
+        return ExitCode.OUTPUT_ERROR if reporters.errors else ExitCode.FAILED
     return _status(args, results, reporters, stream, check, changed)
 
 
@@ -446,16 +549,27 @@ def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
 
 
 def exec_command(argv: Sequence[str]) -> int:
+    """`exec ROOT MAIN`: a module tree run by hand; `exec CASE-ID`: one case run and judged."""
     args = _exec_parser().parse_args(argv)
+    if not Path(args.root).is_dir() and args.main is None:
+        return _exec_case(args)
+    if args.cases is not None or args.spec is not None:
+        print("runner.py exec: error: --cases and --spec go with a case id, not a module "
+              "directory", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     from conformance.reference import read_modules
 
     try:
+        if args.main is None:
+            raise ValueError(f"{args.root} is a directory: give the id of its main module "
+                             "(exec ROOT MAIN), or run a case by id from elsewhere")
         loader = _loader(args)
         timeout = _timeout(args, loader)
+        root = Path(args.root)
         if capabilities(loader).runs_trees:
-            execution = loader.run_tree(args.root, args.main, timeout)
+            execution = loader.run_tree(root, args.main, timeout)
         else:
-            modules = read_modules(args.root)
+            modules = read_modules(root)
             if args.main not in modules:
                 raise ValueError(f"{args.root}: no main module {args.main!r}")
             execution = loader.run(Program(f"exec {args.root}", modules, args.main, timeout))
@@ -471,6 +585,69 @@ def exec_command(argv: Sequence[str]) -> int:
         sys.stderr.write(execution.diagnostic + "\n")
     ok = execution.ending is Ending.EXITED and execution.exit_code == 0
     return ExitCode.OK if ok else ExitCode.FAILED
+
+
+def _exec_case(args: argparse.Namespace) -> int:
+    """`exec CASE-ID`: the case of that id under --cases run on the loader and judged as a run
+    of that one case would be; shown with its verdict in full and everything the program
+    printed; the exit status is that run's."""
+    root = args.cases or default_root()
+    case_id = str(args.root)
+    try:
+        loader = _loader(args)
+        timeout = _timeout(args, loader)
+    except LoaderError as exc:
+        print(f"runner.py exec: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    parts = case_id.split("/")
+    files = [root.joinpath(*parts[:-1], parts[-1] + suffix) for suffix in SUFFIXES]
+    found = [f for f in files if f.exists() or f.is_symlink()]
+    if any(not part or part.startswith(".") for part in parts) or not found:
+        print(f"runner.py exec: no case {one_line(case_id)!r} under {root} (and no directory "
+              "of modules of that name)", file=sys.stderr)
+        return ExitCode.NO_CASES
+    suite = Suite.of(found[:1], root)
+    errors = suite.check()
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        return ExitCode.CASE_ERROR
+    case = suite[0]
+    spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
+    try:
+        features = resolve_features(loader, timeout)
+        plan = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
+                       True, (case.id,), features.states(), loader.declaration.confinement)
+        terminal = TerminalReporter(sys.stdout, True, features, root)
+        terminal.start(plan)
+        started = time.perf_counter()
+        reason = not_applicable(case, loader, spec, features.known)
+        execution = None
+        if reason:
+            verdict = Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (),
+                              Kind.NOT_APPLICABLE)
+        else:
+            key = new_key()
+            execution = execute(loader, prepare(case, timeout, key))
+            verdict = judge(case, execution, spec, key, features.known)
+    except KeyboardInterrupt:
+        print(f"interrupted: {one_line(case_id)} did not finish", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    terminal.verdict(verdict)
+    if execution is not None:
+        for name, text in (("stdout", execution.stdout), ("stderr", execution.stderr),
+                           ("how it ended", execution.diagnostic)):
+            print(f"---- {name} ----" if text else f"---- {name}: nothing ----")
+            for line in text.splitlines():
+                print(one_line(line))
+    results = dataclasses.replace(plan, verdicts=(verdict,),
+                                  seconds=time.perf_counter() - started, tally=None)
+    terminal.finish(results)
+    if results.nothing_tested:
+        print(f"nothing was tested: {one_line(case.id)} is not applicable to "
+              f"{one_line(loader.name)}; exit {int(ExitCode.NOTHING_TESTED)}", file=sys.stderr)
+        return ExitCode.NOTHING_TESTED
+    return ExitCode.OK if results.ok else ExitCode.FAILED
 
 
 def _load_cases(root: Path | None) -> tuple[list, int]:
