@@ -493,7 +493,8 @@ class RecordReporter(AtFinish):
     def __init__(self, path: Path, previous: Expectations | None):
         self.path = path
         self.previous = previous
-        #: True once the file is written: the run then exits 0 however many cases failed.
+        #: True once the file is written and records every failure of the run (none of a kind
+        #: never recorded, a state leak): the run then exits 0 however many cases failed.
         self.written = False
 
     def finish(self, results: Results) -> None:
@@ -501,7 +502,11 @@ class RecordReporter(AtFinish):
             print("the run was interrupted: expectations not written", file=sys.stderr)
             return
         write(self.path, dump(results, self.previous))
-        self.written = True
+        unrecorded = [v.case for v in results.verdicts if v.kind in UNRECORDABLE]
+        self.written = not unrecorded
+        if unrecorded:
+            print(f"{len(unrecorded)} failure(s) of a kind never recorded (first: "
+                  f"{unrecorded[0]}): no run with them passes", file=sys.stderr)
         print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
               f"{self.path}")
 

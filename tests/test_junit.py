@@ -138,3 +138,76 @@ def test_write_is_atomic_and_parses(tmp_path):
     write(run(*VERDICTS), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml"]
     assert ET.parse(path).getroot().get("tests") == "6"
+
+
+# With the expectations the run is gated on --------------------------------------------------------
+
+def known_failures(tmp_path) -> "Expectations":
+    from conformance.expectations import load
+
+    path = tmp_path / "known.yaml"
+    path.write_text(
+        "loader: node\nspec: '1.1.1'\nfailures:\n"
+        "  module/id-main-program:\n    outcome: fail\n    kind: assertion-failed\n"
+        "    failure: \"assertion 2 failed: module.id of the main module\"\n"
+        "    reason: Node's main module.id is '.'\n"
+        "  cycles/partial:\n    outcome: error\n    kind: loader-crashed\n"
+        "  cycles/slow:\n    outcome: timeout\n    kind: timeout\n"
+        "  require/function:\n    outcome: fail\n    kind: assertion-failed\n"
+        "  require/gone:\n    outcome: fail\n    kind: stopped-early\n", encoding="utf-8")
+    return load(path)
+
+
+def gated(tmp_path, *verdicts: Verdict, complete: bool = True) -> ET.Element:
+    suite_ids = [v.case for v in VERDICTS]
+    return ET.fromstring(render(run(*verdicts, complete=complete), known_failures(tmp_path),
+                                suite_ids).encode("utf-8"))
+
+
+def test_known_failures_are_skipped_and_only_what_fails_the_gate_is_a_failure(tmp_path):
+    root = gated(tmp_path, *VERDICTS)
+    tcs = cases(root)
+    # recorded, unchanged: expected failures, skipped with the recorded reason
+    skipped = tcs["module/id-main-program"].find("skipped")
+    assert skipped.get("message") == "expected failure: Node's main module.id is '.'"
+    assert tcs["module/id-main-program"].find("failure") is None
+    assert tcs["cycles/partial"].find("skipped").get("message").startswith(
+        "expected failure: recorded in ")
+    assert tcs["cycles/slow"].find("error") is None
+    # recorded as failing, now passing: the expectations are out of date
+    fixed = tcs["require/function"].find("failure")
+    assert fixed.get("type") == "unexpected-pass"
+    assert "update the expectations" in fixed.get("message")
+    # a new warning fails the gate, so JUnit fails it too
+    warned = tcs["module/id-read-only"].find("failure")
+    assert warned.get("type") == "warn" and warned.get("message").startswith("new warn: ")
+    # an entry naming no case
+    gone = tcs["require/gone"]
+    assert gone.get("classname") == "expectations"
+    assert gone.find("failure").get("type") == "unknown-case"
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) \
+        == ("7", "3", "0", "4")
+    props = {p.get("name"): p.get("value") for p in root.find("testsuite/properties")}
+    assert props["expectations"].endswith("known.yaml")
+
+
+def test_a_recorded_failure_that_changed_is_a_failure_or_an_error(tmp_path):
+    other_assertion = Verdict("module/id-main-program", ("module.id",), Outcome.FAIL,
+                              "assertion 3 failed: x", 0.5, ("FAIL 3 x",), Kind.ASSERTION_FAILED)
+    timed_out = Verdict("cycles/partial", ("require.cycles",), Outcome.TIMEOUT,
+                        "no result within 10 s", 10.0, (), Kind.TIMEOUT)
+    tcs = cases(gated(tmp_path, other_assertion, timed_out))
+    failure = tcs["module/id-main-program"].find("failure")
+    assert failure.get("type") == "changed"
+    assert failure.get("message") == (
+        "changed failure: recorded fail (assertion-failed): assertion 2 failed: module.id of the "
+        "main module; now fail (assertion-failed): assertion 3 failed: x")
+    error = tcs["cycles/partial"].find("error")
+    assert error.get("type") == "changed"
+    assert error.get("message").startswith("changed failure: recorded error (loader-crashed); "
+                                           "now timeout (timeout): ")
+
+
+def test_an_interrupted_run_lists_no_unknown_entries(tmp_path):
+    tcs = cases(gated(tmp_path, VERDICTS[0], complete=False))
+    assert list(tcs) == ["require/function"]
