@@ -50,6 +50,11 @@ def test_badge_colours_follow_the_run(tmp_path, capsys):
                                                 GREY)
     older = run_suite(tmp_path, "older", {"area/good": GOOD}, "--spec", "1.0")
     assert badge(tmp_path, capsys, older)[0] == "Modules/1.0"
+    # A run killed before its end line: its badge says so and certifies nothing.
+    killed = tmp_path / "killed.json"
+    killed.write_text("".join(red.read_text().splitlines(keepends=True)[:-2]))
+    assert badge(tmp_path, capsys, killed) == ("Modules/1.1.1",
+                                               "reference: 1/2 passed, stopped early", GREY)
 
 
 def test_badge_escapes_the_loader_name(tmp_path, capsys, repo):
