@@ -305,7 +305,7 @@ def _heading(title: str) -> str:
 
 
 def summary(results: Results, out: TextIO,
-            citing: Mapping[str, Sequence[str]] | None = None, *,
+            citing: Mapping[str, Sequence[str]] | None = None,
             known: Mapping[str, str] | None = None,
             skipped: Mapping[str, int] | None = None,
             about: Mapping[str, About] | None = None,
@@ -466,5 +466,5 @@ class TerminalReporter:
             about = describe(self.root, failing)
         except OSError:
             about = {}  # the case directory is gone: failures are shown without titles
-        summary(results, self.out, citing(self.root, results), known=self.recorded,
-                skipped=self.skipped, about=about, paint=self.paint)
+        summary(results, self.out, citing(self.root, results), self.recorded, self.skipped,
+                about, self.paint)

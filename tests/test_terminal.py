@@ -1,10 +1,15 @@
-"""The terminal view: whatever a loader, a case file or a user supplied is shown escaped."""
+"""The terminal view: supplied text shown escaped; known failures apart; each failure's title,
+clauses and details; skip reasons; colour and the live status line on a terminal."""
 
 import io
+import re
 
-from conformance.outcomes import Outcome, Verdict
+from conformance.cli import main
+from conformance.exitcodes import ExitCode
+from conformance.features import Features
+from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.results import Results
-from conformance.terminal import Progress, summary
+from conformance.terminal import About, Progress, TerminalReporter, summary, wants_color
 
 HOSTILE = "x\x1b[2J\x07\u2028\ud800y"
 SHOWN = "x\\x1b[2J\\x07\\u2028\\ud800y"
@@ -26,15 +31,6 @@ def test_every_supplied_string_is_shown_escaped_on_one_line():
     assert f"loader {SHOWN}," in text and f"\n{SHOWN}, Modules/1.1.1: " in text
     assert f"c\\x1b[31m is tested by: other/{SHOWN}" in text and f"area/{SHOWN}" in text
 
-
-import re
-from pathlib import Path
-
-from conformance.cli import main
-from conformance.exitcodes import ExitCode
-from conformance.features import Features
-from conformance.outcomes import Kind
-from conformance.terminal import About, TerminalReporter, wants_color
 
 #: Any colour or style code (SGR); the live status line's cursor codes are not colours.
 COLOUR = re.compile("\x1b\\[[0-9;]*m")
@@ -256,3 +252,24 @@ def test_an_interrupted_run_takes_its_status_line_off_before_the_summary(tmp_pat
     assert any(line.startswith("PASS") and "area/a" in line for line in shown)
     assert not any("[2/3]" in line for line in shown)
     assert "interrupted: stopped after 1 of 3 cases; the next was area/b" in shown[-2]
+
+
+def test_titles_notes_reasons_and_skip_reasons_are_shown_escaped(tmp_path):
+    failing = verdict("area/bad", Outcome.FAIL, "trouble")
+    verdicts = [failing, verdict("area/old", Outcome.FAIL, "old"),
+                verdict("area/skip", Outcome.SKIP, f"not applicable: {HOSTILE}")]
+    out = io.StringIO()
+    reporter = TerminalReporter(out, False, Features({}, {}), tmp_path,
+                                known=lambda v: HOSTILE if v.case == "area/old" else None)
+    reporter.start(Results("0.1.0", "fake", "1.1.1", False, (), 0.0, False,
+                           tuple(v.case for v in verdicts)))
+    for v in verdicts:
+        reporter.verdict(v)
+    summary(Results("0.1.0", "fake", "1.1.1", False, tuple(verdicts), 1.0), out,
+            known=reporter.recorded, skipped=reporter.skipped,
+            about={"area/bad": About(f"title {HOSTILE}", f"notes {HOSTILE}")})
+    text = out.getvalue()
+    assert not any(c in text for c in "\x1b\x07\u2028\ud800"), repr(text)
+    # a title or notes may be broken into lines where they break (\u2028), never unescaped
+    assert "title x\\x1b[2J\\x07" in text and "notes: notes x\\x1b[2J\\x07" in text
+    assert f"fail: {SHOWN}" in text and f"1 not applicable: 1 {SHOWN}" in text
