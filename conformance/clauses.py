@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Mapping
 
-import yaml
-
 from conformance import SPEC_VERSIONS
+from conformance.yamlfile import read_document
 
 LEVELS = ("MUST", "SHOULD", "MAY", "DEFINITION")
 BINDS = ("loader", "author", "suite")
 #: text: the statement is the spec's wording; reading: the project's reading of open wording.
 BASES = ("text", "reading")
+#: The catalogue file is read up to this size.
+MAX_BYTES = 1 << 20
 #: The public copy of each spec version: its page on the CommonJS wiki (no longer edited; the
 #: text has no stated licence, so the package quotes single sentences and links the rest).
 SPEC_PAGES = {version: f"http://wiki.commonjs.org/wiki/Modules/{version}"
@@ -94,8 +95,8 @@ class Clause:
 @functools.cache
 def catalogue() -> Mapping[str, Clause]:
     """All clauses by id, in catalogue order."""
-    text = resources.files("conformance").joinpath("data/clauses.yaml").read_text("utf-8")
-    entries = yaml.safe_load(text)
+    with resources.as_file(resources.files("conformance") / "data" / "clauses.yaml") as path:
+        entries = read_document(path, MAX_BYTES).data
     clauses = {}
     for entry in entries:
         clause = Clause(**entry)
