@@ -236,3 +236,41 @@ def test_a_case_file_broken_while_the_suite_runs_stops_it(tmp_path, monkeypatch,
                        "malformed: stopped after 1 of 3 cases; the next was area/b")
     results = read(out)
     assert not results.complete and [v.case for v in results.verdicts] == ["area/a"]
+
+
+def test_help_lists_every_subcommand_with_what_it_does(capsys, monkeypatch):
+    from conformance.cli import COMMANDS
+
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/commonjs-conformance"])
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    assert stop.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("usage: commonjs-conformance [run] ")
+    assert "commands (`commonjs-conformance COMMAND --help` for each; run is the default):" \
+        in shown
+    for name, (_, about) in COMMANDS.items():
+        assert f"\n  {name:9} {about}\n" in shown
+
+
+@pytest.mark.parametrize("called, shown", [("runner.py", "runner.py"),
+                                           ("commonjs-conformance", "commonjs-conformance")])
+def test_usage_names_the_command_as_it_was_called(repo, tmp_path, called, shown):
+    program = [sys.executable, "runner.py"] if called == "runner.py" else \
+        [sys.executable, "-c", "import sys; from conformance.cli import main; "
+         "sys.argv[0] = 'commonjs-conformance'; sys.exit(main())"]
+    proc = subprocess.run([*program, "exec", "--timeout", "0"], cwd=repo, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == ExitCode.USAGE_ERROR
+    assert proc.stderr.startswith(f"usage: {shown} exec ")
+    assert f"\n{shown} exec: error: " in proc.stderr
+
+
+def test_runner_py_without_its_dependencies_says_to_install_them(repo):
+    """python -S has no site-packages: no pyyaml, quickjs or jsonschema, as in a fresh clone."""
+    proc = subprocess.run([sys.executable, "-S", "runner.py", "--help"], cwd=repo,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == ExitCode.USAGE_ERROR and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("runner.py: pyyaml, quickjs, jsonschema not installed for ")
+    assert proc.stderr.rstrip().endswith(" -m pip install -e .")

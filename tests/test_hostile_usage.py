@@ -189,3 +189,27 @@ def test_a_results_file_still_reads_back_after_a_round_trip(tmp_path):
     back = read(path)
     assert back.verdicts == (verdict,) and back.complete and back.sandbox
     assert back.features == {"require.main": "unknown"}
+
+
+def test_a_spec_read_as_a_number_is_told_to_be_quoted(tmp_path, capsys, hostile):
+    root = cases(tmp_path / "cases", **{"area/good": GOOD})
+    known = tmp_path / "known.yaml"
+    known.write_text("loader: reference\nspec: 1.1\nfailures: {}\n")
+    assert main(["--cases", str(root), "--expectations", str(known)]) == \
+        ExitCode.EXPECTATIONS_ERROR
+    said = capsys.readouterr().err.strip()
+    assert said.endswith("known.yaml:2: spec: 1.1 is read as a number, not one of '1.0', "
+                         "'1.1', '1.1.1'; quote it: spec: \"1.1\"")
+    hostile(GROUP, "an expectations file with `spec: 1.1` unquoted (YAML reads a number)",
+            f"exit 7, one line telling to quote it: `{said}`")
+
+
+@pytest.mark.parametrize("expression", ["cycles and", "__import__('os').system('touch x')",
+                                        "not", "((cycles)"])
+def test_a_k_expression_is_parsed_never_evaluated(tmp_path, capsys, hostile, expression):
+    root = cases(tmp_path / "cases", **{"area/good": GOOD})
+    assert status(["--cases", str(root), "-k", expression]) == ExitCode.USAGE_ERROR
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and said.startswith(f"runner.py: error: -k {expression!r}: ")
+    assert " at position " in said and not (tmp_path / "x").exists()
+    hostile(GROUP, f"-k {expression!r}", f"exit 4, nothing run: `{said.strip()}`")
