@@ -97,6 +97,7 @@ class Paint:
     on: bool = False
 
     def __call__(self, text: str, style: str) -> str:
+        """Text in one of the STYLES (as it is where colour is off)."""
         return f"\x1b[{STYLES[style]}m{text}\x1b[0m" if self.on and text else text
 
 
@@ -112,6 +113,7 @@ class About:
 
     @classmethod
     def of(cls, case: Case) -> About:
+        """What a failure shows of `case`."""
         # Case.notes where the case reader carries the file's `notes:`; the title alone where
         # it does not.
         return cls(case.title, getattr(case, "notes", "") or "")
