@@ -124,8 +124,8 @@ def _matrix(runs: Sequence[Results]) -> list[str]:
 
 def _sources(found: Case | str) -> list[str]:
     if isinstance(found, str):
-        return [f'<p class="note">Case source not shown: {_e(found)}</p>']
-    lines = [f"<p>{_e(found.title)}</p>"]
+        return [f'<h4>The case</h4><p class="note">Case source not shown: {_e(found)}</p>']
+    lines = [f"<h4>The case: {_e(found.title)}</h4>"]
     order = [found.main] + [m for m in found.modules if m != found.main]
     for module in order:
         main = " (main)" if module == found.main else ""
@@ -143,7 +143,8 @@ def _failure(v: Verdict, found: Case | str) -> list[str]:
              f"{v.outcome.value}</span>{kind}{blame}: {_e(v.message)}</summary>",
              f"<p>Clauses cited: {_e(', '.join(v.clauses)) or '—'}</p>"]
     if v.details:
-        lines.append("<pre>" + "\n".join(_e(d) for d in v.details) + "</pre>")
+        lines += ["<h4>What the run showed</h4>",
+                  "<pre>" + "\n".join(_e(d) for d in v.details) + "</pre>"]
     return lines + _sources(found) + ["</details>"]
 
 
