@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import os
 import signal
@@ -16,20 +17,23 @@ from typing import Iterator, Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
-from conformance.caseload import CaseError, Suite, default_root, discover, find, load_all
+from conformance.caseload import (SUFFIXES, CaseError, Suite, default_root, discover, find,
+                                  load_all)
 from conformance.select import Selection, SelectionError, Stop, counted, listing, selection
 from conformance.exitcodes import ExitCode
 from conformance.contract import Ending, Loader, Program, capabilities
 from conformance.keep import KeepReporter
 from conformance.registry import LoaderError, from_options, known, timeout_problem
-from conformance.outcomes import PRECISION_GOAL, caught_by, precision
+from conformance.harness import new_key
+from conformance.judge import judge
+from conformance.outcomes import PRECISION_GOAL, Kind, Outcome, Verdict, caught_by, precision
 from conformance.clauses import SPEC_PAGES, archived, catalogue
 from conformance.report import case_counts, read_benchmark, render
 from conformance.reporters import Reporters
 from conformance.results import (OutputError, Results, ResultsError, Writer, check_output,
                                  check_output_dir, read, write, write_atomically)
 from conformance.features import resolve as resolve_features
-from conformance.run import DEFAULT_TIMEOUT, run_cases
+from conformance.run import DEFAULT_TIMEOUT, execute, not_applicable, prepare, run_cases
 from conformance.terminal import TerminalReporter
 from conformance.text import one_line
 
@@ -266,13 +270,23 @@ def _exec_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="runner.py exec",
                 description="Run a directory of CommonJS modules (module id a/b is the file "
                             "ROOT/a/b.js) on a loader, the reference loader by default, with a "
-                            "global print() there.")
-    p.add_argument("root", type=Path, metavar="ROOT", help="the directory of modules")
-    p.add_argument("main", metavar="MAIN", help="the id of the main module, e.g. program")
+                            "global print() there; or, given a case id instead of a directory, "
+                            "run that case of the suite and judge it.")
+    p.add_argument("root", metavar="ROOT|CASE-ID",
+                   help="the directory of modules; or a case id (e.g. cycles/partial-exports): "
+                        "the case is run, judged and shown in full, and the exit status is "
+                        "that of a run of that one case")
+    p.add_argument("main", nargs="?", metavar="MAIN",
+                   help="the id of the main module, e.g. program (with ROOT only)")
     _add_loader_options(p)
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help=f"time limit (default: what the loader declares, else {DEFAULT_TIMEOUT:g}"
                         "; CPU seconds on the reference loader)")
+    p.add_argument("--cases", type=Path, default=None, metavar="DIR",
+                   help="where CASE-ID is (default: the suite's own cases)")
+    p.add_argument("--spec", default=None, choices=SPEC_VERSIONS,
+                   help="the spec version to hold the loader to, with CASE-ID (default: what "
+                        f"the loader claims, else {DEFAULT_SPEC})")
     return p
 
 
@@ -535,16 +549,27 @@ def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
 
 
 def exec_command(argv: Sequence[str]) -> int:
+    """`exec ROOT MAIN`: a module tree run by hand; `exec CASE-ID`: one case run and judged."""
     args = _exec_parser().parse_args(argv)
+    if not Path(args.root).is_dir() and args.main is None:
+        return _exec_case(args)
+    if args.cases is not None or args.spec is not None:
+        print("runner.py exec: error: --cases and --spec go with a case id, not a module "
+              "directory", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     from conformance.reference import read_modules
 
     try:
+        if args.main is None:
+            raise ValueError(f"{args.root} is a directory: give the id of its main module "
+                             "(exec ROOT MAIN), or run a case by id from elsewhere")
         loader = _loader(args)
         timeout = _timeout(args, loader)
+        root = Path(args.root)
         if capabilities(loader).runs_trees:
-            execution = loader.run_tree(args.root, args.main, timeout)
+            execution = loader.run_tree(root, args.main, timeout)
         else:
-            modules = read_modules(args.root)
+            modules = read_modules(root)
             if args.main not in modules:
                 raise ValueError(f"{args.root}: no main module {args.main!r}")
             execution = loader.run(Program(f"exec {args.root}", modules, args.main, timeout))
@@ -560,6 +585,69 @@ def exec_command(argv: Sequence[str]) -> int:
         sys.stderr.write(execution.diagnostic + "\n")
     ok = execution.ending is Ending.EXITED and execution.exit_code == 0
     return ExitCode.OK if ok else ExitCode.FAILED
+
+
+def _exec_case(args: argparse.Namespace) -> int:
+    """`exec CASE-ID`: the case of that id under --cases run on the loader and judged as a run
+    of that one case would be; shown with its verdict in full and everything the program
+    printed; the exit status is that run's."""
+    root = args.cases or default_root()
+    case_id = str(args.root)
+    try:
+        loader = _loader(args)
+        timeout = _timeout(args, loader)
+    except LoaderError as exc:
+        print(f"runner.py exec: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    parts = case_id.split("/")
+    files = [root.joinpath(*parts[:-1], parts[-1] + suffix) for suffix in SUFFIXES]
+    found = [f for f in files if f.exists() or f.is_symlink()]
+    if any(not part or part.startswith(".") for part in parts) or not found:
+        print(f"runner.py exec: no case {one_line(case_id)!r} under {root} (and no directory "
+              "of modules of that name)", file=sys.stderr)
+        return ExitCode.NO_CASES
+    suite = Suite.of(found[:1], root)
+    errors = suite.check()
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        return ExitCode.CASE_ERROR
+    case = suite[0]
+    spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
+    try:
+        features = resolve_features(loader, timeout)
+        plan = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
+                       True, (case.id,), features.states(), loader.declaration.confinement)
+        terminal = TerminalReporter(sys.stdout, True, features, root)
+        terminal.start(plan)
+        started = time.perf_counter()
+        reason = not_applicable(case, loader, spec, features.known)
+        execution = None
+        if reason:
+            verdict = Verdict(case.id, case.clauses, Outcome.SKIP, reason, 0.0, (),
+                              Kind.NOT_APPLICABLE)
+        else:
+            key = new_key()
+            execution = execute(loader, prepare(case, timeout, key))
+            verdict = judge(case, execution, spec, key, features.known)
+    except KeyboardInterrupt:
+        print(f"interrupted: {one_line(case_id)} did not finish", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    terminal.verdict(verdict)
+    if execution is not None:
+        for name, text in (("stdout", execution.stdout), ("stderr", execution.stderr),
+                           ("how it ended", execution.diagnostic)):
+            print(f"---- {name} ----" if text else f"---- {name}: nothing ----")
+            for line in text.splitlines():
+                print(one_line(line))
+    results = dataclasses.replace(plan, verdicts=(verdict,),
+                                  seconds=time.perf_counter() - started, tally=None)
+    terminal.finish(results)
+    if results.nothing_tested:
+        print(f"nothing was tested: {one_line(case.id)} is not applicable to "
+              f"{one_line(loader.name)}; exit {int(ExitCode.NOTHING_TESTED)}", file=sys.stderr)
+        return ExitCode.NOTHING_TESTED
+    return ExitCode.OK if results.ok else ExitCode.FAILED
 
 
 def _load_cases(root: Path | None) -> tuple[list, int]:

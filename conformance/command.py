@@ -36,6 +36,8 @@ WRITING_NOTED = 0.5
 PLACEHOLDERS = ("root", "main", "main_file")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _MODULE_ID = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(/[A-Za-z_$][A-Za-z0-9_$]*)*")
+#: A word of a command that names a script: a plain path ending in a suffix such as `.js`.
+_SCRIPT = re.compile(r"[\w@+~./-]*[\w@+~-]\.[A-Za-z0-9]{1,5}")
 
 
 class TemplateError(ValueError):
@@ -56,6 +58,22 @@ def parse_template(template: str) -> tuple[str, ...]:
                 raise TemplateError(f"unknown placeholder {{{name}}} in {template!r}; "
                                     f"known: {', '.join('{%s}' % p for p in PLACEHOLDERS)}")
     return argv
+
+
+def default_name(argv: tuple[str, ...]) -> str:
+    """The name of a loader given only as a command (see README, 'Certify your loader'): the
+    module after `-m` (`python3 -m my.loader {root}` -> my.loader), else the stem of the first
+    later word naming a script (`node examples/mini-loader.js {root} {main}` -> mini-loader),
+    else the program's base name (`./build/my-engine run {root}` -> my-engine). It depends on
+    the command's words alone, never on the machine, so results and expectations keep it."""
+    for before, word in zip(argv, argv[1:]):
+        if _PLACEHOLDER.search(word):
+            break
+        if before == "-m":
+            return word
+        if not word.startswith("-") and _SCRIPT.fullmatch(word):
+            return Path(word).stem
+    return Path(argv[0]).name
 
 
 def substitute(text: str, values: Mapping[str, str]) -> str:
@@ -290,7 +308,7 @@ class CommandLoader:
                  env: Mapping[str, str] | None = None, confined: bool = False):
         self.argv = parse_template(template)
         self.template = template
-        self.name = name or template
+        self.name = name or default_name(self.argv)
         self.declaration = declaration
         self.env = dict(env or {})
         #: Run confined (see conformance.confine): a clean environment, private HOME and

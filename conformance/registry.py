@@ -9,15 +9,18 @@ import math
 import os
 import shlex
 import shutil
+import sys
+import weakref
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from conformance import SPEC_VERSIONS
 from conformance.contract import FEATURES, Declaration, Loader
-from conformance.command import CommandLoader, TemplateError
+from conformance.command import CommandLoader, TemplateError, parse_template
 from conformance.confine import level as confinement_level
 from conformance.host import HostLoader
+from conformance.text import one_line
 from conformance import schemas
 from conformance.yamlfile import Document, YamlError, read_document
 
@@ -139,6 +142,22 @@ def _worded(doc: Document, error: Any) -> LoaderFileError | None:
     return None
 
 
+def beside(command: str, directory: Path) -> str:
+    """A loader file's command with its paths taken from the file's `directory`: {loader_dir}
+    is that directory, and a relative word that names a file there (it holds a '/' or ends in
+    a suffix, such as `./build/my-engine` or `driver.js`) is made absolute. Every other word
+    (`node`, `run`, options, placeholders, a path that exists only where the suite runs) is
+    left as it is."""
+    words = parse_template(command.replace("{loader_dir}", shlex.quote(str(directory))))
+    resolved = []
+    for word in words:
+        if (not word.startswith("-") and not os.path.isabs(word) and "{" not in word
+                and ("/" in word or Path(word).suffix) and (directory / word).is_file()):
+            word = os.path.normpath(directory / word)
+        resolved.append(word)
+    return shlex.join(resolved)
+
+
 def from_file(path: Path) -> CommandLoader | HostLoader:
     """The command loader a loader file describes (see README, 'Certify your loader')."""
     doc = read_document(Path(path), 1 << 16, LoaderFileError)
@@ -157,10 +176,12 @@ def from_file(path: Path) -> CommandLoader | HostLoader:
     features = data.get("features") or {}
     install = data.get("install")
     protocol = data.get("protocol", "command")
-    # {loader_dir}: the directory of the loader file, so that it can name files beside it.
-    here = shlex.quote(str(Path(path).resolve().parent))
-    command = data["command"].replace("{loader_dir}", here)
-    env = {k: v.replace("{loader_dir}", str(Path(path).resolve().parent)) for k, v in env.items()}
+    directory = Path(path).resolve().parent
+    try:
+        command = beside(data["command"], directory)
+    except TemplateError as exc:
+        raise doc.error(["command"], str(exc)) from None
+    env = {k: v.replace("{loader_dir}", str(directory)) for k, v in env.items()}
     try:
         if protocol == "host":
             return host_loader(command, name=data["name"], sandbox=sandbox, env=env, spec=spec,
@@ -203,6 +224,45 @@ def _kind(target: Any) -> str:
     return f"a {type(target).__name__}"
 
 
+def _python_loader(name: str) -> Any:
+    """What `module:Class` names (also `module:factory` or `module:Class.attribute`), the
+    module imported with the current directory on sys.path, as `python -m` would have it;
+    LoaderError in one line when the module or the name in it is missing."""
+    module_name, _, attribute = name.partition(":")
+    if not module_name or not attribute:
+        raise LoaderError(f"--loader {name!r}: a Python loader is given as module:Class")
+    try:
+        here = os.getcwd()
+    except OSError as exc:
+        raise LoaderError(f"cannot load {name!r}: the current directory is gone "
+                          f"({exc.strerror})") from None
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module_name + ".").startswith(missing + "."):
+            raise LoaderError(f"cannot load {name!r}: no module {missing!r} in the current "
+                              f"directory ({here}) or on the Python path") from None
+        raise LoaderError(f"cannot load {name!r}: importing {module_name} failed: "
+                          f"{one_line(str(exc))}") from None
+    except Exception as exc:  # a syntax error, or an error its code raised
+        raise LoaderError(f"cannot load {name!r}: importing {module_name} raised "
+                          f"{type(exc).__name__}: {one_line(str(exc))}") from None
+    except SystemExit as exc:  # a module that tries to end the run is refused, not obeyed
+        raise LoaderError(f"cannot load {name!r}: importing {module_name} called "
+                          f"sys.exit({exc.code!r})") from None
+    target: Any = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            where = getattr(module, "__file__", None) or module_name
+            raise LoaderError(f"cannot load {name!r}: {module_name} ({where}) has no "
+                              f"{attribute!r}") from None
+        target = getattr(target, part)
+    return target
+
+
 def _entry_point(name: str) -> metadata.EntryPoint | None:
     for entry in metadata.entry_points(group=ENTRY_POINTS):
         if entry.name == name:
@@ -241,12 +301,7 @@ def resolve(name: str) -> Loader:
             raise LoaderError(f"entry point {name!r} ({entry.value}) failed to load: "
                               f"{type(exc).__name__}: {exc}") from None
     if ":" in name:
-        module_name, _, attribute = name.partition(":")
-        try:
-            target = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise LoaderError(f"cannot load {name!r}: {type(exc).__name__}: {exc}") from None
-        return _instantiate(target, name)
+        return _instantiate(_python_loader(name), name)
     raise LoaderError(f"unknown loader {name!r}; known: {', '.join(known())}, mutant:NAME, "
                       "variant:NAME, package.module:Class")
 
@@ -268,8 +323,22 @@ def from_options(loader: str | None = None, loader_cmd: str | None = None,
                  loader_file: Path | None = None, loader_name: str | None = None,
                  sandbox: bool = False, env: list[str] | None = None,
                  confine: bool = False) -> Loader:
-    """The loader that command-line options choose (the CLI's and pytest's alike)."""
+    """The loader that command-line options choose (the CLI's and pytest's alike); options_of()
+    gives those options back."""
     chosen = _from_options(loader, loader_cmd, loader_file, loader_name, sandbox, env)
+    if loader_cmd is not None:
+        words = ["--loader-cmd", loader_cmd]
+        words += ["--loader-name", loader_name] if loader_name is not None else []
+        words += ["--sandbox"] if sandbox else []
+        for pair in env or ():
+            words += ["--env", pair]
+    elif loader_file is not None:
+        words = ["--loader-file", os.path.abspath(loader_file)]
+    else:
+        words = ["--loader", "reference-sandbox" if sandbox else loader or "reference"]
+    if confine:
+        words.append("--confine")
+    _remember(chosen, tuple(words))
     if confine:
         if not isinstance(chosen, CommandLoader):
             raise LoaderError("--confine goes with a loader command (--loader-cmd, "
@@ -279,6 +348,26 @@ def from_options(loader: str | None = None, loader_cmd: str | None = None,
         chosen.declaration = dataclasses.replace(chosen.declaration,
                                                  confinement=confinement_level())
     return chosen
+
+
+#: The options from_options() chose each loader by, while the loader lives.
+_CHOSEN: "weakref.WeakKeyDictionary[Any, tuple[str, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _remember(loader: Loader, words: tuple[str, ...]) -> None:
+    try:
+        _CHOSEN[loader] = words
+    except TypeError:  # a loader of the user's that cannot be weakly referenced or hashed
+        pass
+
+
+def options_of(loader: Loader) -> tuple[str, ...]:
+    """The command-line options that choose `loader` again (those from_options() was given,
+    the paths made absolute); `--loader NAME` for a loader it did not make."""
+    try:
+        return _CHOSEN[loader]
+    except (KeyError, TypeError):
+        return ("--loader", loader.name)
 
 
 def _from_options(loader: str | None, loader_cmd: str | None, loader_file: Path | None,

@@ -1,6 +1,7 @@
 """Choosing a loader: names, shipped profiles, loader files, templates, Python classes."""
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def test_reference_names_and_sandbox_option():
         resolve("nope")
     with pytest.raises(LoaderError, match="unknown mutant"):
         resolve("mutant:nope")
-    with pytest.raises(LoaderError, match="ModuleNotFoundError"):
+    with pytest.raises(LoaderError, match="no module 'no_such_package' in the current "
+                                          "directory"):
         resolve("no_such_package:Loader")
     with pytest.raises(LoaderError, match="the class Program, which has no run"):
         resolve("conformance.contract:Program")
@@ -116,6 +118,27 @@ def test_a_loader_given_only_as_a_template_is_certified(repo, tmp_path):
                     "--sandbox", "--json", str(out))
     assert sandboxed.returncode == 0, sandboxed.stdout[-3000:]
     assert results_of(out)["sandbox"] is True
+    assert results_of(out)["loader"] == "mini-loader"  # no --loader-name: the script's stem
+
+
+@pytest.mark.parametrize("template, name", [
+    ("node examples/mini-loader.js {root} {main}", "mini-loader"),
+    ("node --stack-size=4000 /opt/x/loader.mjs {root} {main}", "loader"),
+    ("./build/my-engine run {root} {main}", "my-engine"),
+    ("python3 -m my.loader {root} {main}", "my.loader"),
+    ("java -jar engine.jar {root} {main}", "engine"),
+    ("node {main_file}", "node"),
+    ("node -e 'require(1).run()' {root}", "node"),
+    ("bun run {root}/program.js", "bun"),
+])
+def test_a_command_without_a_name_is_named_by_its_words(template, name):
+    assert CommandLoader(template).name == name
+
+
+def test_the_loader_name_option_overrides_the_name_a_command_is_given():
+    template = f"{sys.executable} drivers/run.py {{root}} {{main}}"
+    assert from_options(loader_cmd=template).name == "run"
+    assert from_options(loader_cmd=template, loader_name="mine").name == "mine"
 
 
 def test_an_installed_package_registers_a_loader_by_entry_point(repo, tmp_path):
@@ -161,8 +184,9 @@ def test_keep_failed_keeps_the_tree_and_the_exact_command(repo, tmp_path):
     assert "fail: assertion " in (case_dir / "verdict.txt").read_text()
     assert "blames: module.id.top-level" in (case_dir / "verdict.txt").read_text()
     rerun = subprocess.run(["sh", str(case_dir / "rerun.sh")], capture_output=True, text=True,
-                           timeout=60)
-    assert re.search(r"^FAIL \d+ ", rerun.stdout, re.M)  # the kept command reproduces the failure by hand
+                           timeout=60, cwd=tmp_path)
+    assert rerun.returncode == 1, rerun.stdout[-2000:] + rerun.stderr[-2000:]  # judged again
+    assert re.search(r"^FAIL \d+ ", rerun.stdout, re.M)  # with what the program printed
 
 
 @pytest.mark.parametrize("key", ["-i", "A B", "1A", "A;B"])
@@ -173,3 +197,104 @@ def test_an_environment_variable_name_is_letters_digits_and_underscores(tmp_path
     path.write_text(f"name: x\ncommand: node {{main_file}}\nenv:\n  {key!r}: '1'\n")
     with pytest.raises(LoaderFileError, match=r"loader\.yaml:4: env\.|variable name"):
         from_file(path)
+
+
+# Paths in a loader file, from the file's directory ---------------------------------------------
+
+#: A "loader" that only says which script ran and where it was started from.
+WHO = "import os, sys; print('ran', sys.argv[0], 'in', os.getcwd())\n"
+
+
+def test_paths_in_a_loader_file_are_taken_from_its_directory(repo, tmp_path):
+    beside = tmp_path / "engine"
+    (beside / "bin").mkdir(parents=True)
+    (beside / "driver.py").write_text(WHO)
+    (beside / "bin" / "tool.py").write_text(WHO)
+    (beside / "run").write_text("not a path: a word that happens to name a file\n")
+    (beside / "engine.yaml").write_text(
+        f"name: e\ncommand: {sys.executable} driver.py run {{root}} {{main}}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "only-here.py").write_text(WHO)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "program.js").write_text("")
+    for command, script in (
+            ("driver.py run {root} {main}", beside / "driver.py"),
+            ("./bin/tool.py {root}", beside / "bin" / "tool.py"),
+            ("{loader_dir}/bin/tool.py {root}", beside / "bin" / "tool.py"),
+            ("only-here.py {root}", "only-here.py")):  # no such file beside: from the run's
+        (beside / "engine.yaml").write_text(f"name: e\ncommand: {sys.executable} {command}\n")
+        loader = from_file(beside / "engine.yaml")
+        assert loader.argv[1] == str(script)
+        assert "run" not in loader.argv or loader.argv[2] == "run"  # a word, not made a path
+        proc = subprocess.run([sys.executable, str(repo / "runner.py"), "exec", str(tree),
+                               "program", "--loader-file", "../engine/engine.yaml"],
+                              cwd=elsewhere, capture_output=True, text=True, timeout=60)
+        assert proc.stdout == f"ran {script} in {elsewhere}\n", proc.stderr
+
+
+# Python loaders: module:Class ------------------------------------------------------------------
+
+#: A Python loader: the reference loader under another name.
+PY_LOADER = """\
+from conformance.reference import ReferenceLoader
+
+
+class Mine(ReferenceLoader):
+    def __init__(self):
+        super().__init__(name="mine-py")
+"""
+
+
+def test_a_python_loader_is_found_from_the_current_directory(repo, tmp_path):
+    (tmp_path / "mine_loader.py").write_text(PY_LOADER)
+    out = tmp_path / "r.json"
+    # runner.py puts its own directory on sys.path, not the current one: resolve() adds it.
+    proc = subprocess.run([sys.executable, str(repo / "runner.py"), "--loader",
+                           "mine_loader:Mine", "-k", "cycles", "--json", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert results_of(out)["loader"] == "mine-py"
+
+
+@pytest.mark.parametrize("name, words", [
+    ("nowhere_loader:Mine", "no module 'nowhere_loader' in the current directory ({here}) or on "
+                            "the Python path"),
+    ("mine_loader:Other", "mine_loader ({here}/mine_loader.py) has no 'Other'"),
+    ("broken_loader:Mine", "importing broken_loader failed: No module named 'not_installed'"),
+    ("raising_loader:Mine", "importing raising_loader raised RuntimeError: no engine here"),
+    ("mine_loader:", "a Python loader is given as module:Class"),
+])
+def test_a_python_loader_that_cannot_be_had_is_one_line(repo, tmp_path, name, words):
+    (tmp_path / "mine_loader.py").write_text(PY_LOADER)
+    (tmp_path / "broken_loader.py").write_text("import not_installed\n")
+    (tmp_path / "raising_loader.py").write_text("raise RuntimeError('no engine here')\n")
+    proc = subprocess.run([sys.executable, str(repo / "runner.py"), "--loader", name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 4 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and words.format(here=tmp_path) in proc.stderr, \
+        proc.stderr
+
+
+def readme_example(repo):
+    """The README's Python loader: the file, and the command line that runs it."""
+    text = (repo / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(# (\w+)\.py: .*?)```\n", text, re.S)
+    assert code, "the README has no Python loader example"
+    after = text[code.end():]
+    line = re.search(r"```sh\n(commonjs-conformance --loader .*?)(?:\s+#.*)?\n```", after)
+    assert line and after.index(line.group(0)) < 40, "no command right after the example"
+    return code.group(2) + ".py", code.group(1), shlex.split(line.group(1))
+
+
+@needs_node
+def test_the_readme_python_loader_runs_as_the_readme_shows_it(repo, tmp_path):
+    name, code, words = readme_example(repo)
+    (tmp_path / name).write_text(code, encoding="utf-8")
+    assert words[0] == "commonjs-conformance"  # the installed script is runner.py's main()
+    proc = subprocess.run([sys.executable, str(repo / "runner.py"), *words[1:]], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    closing = proc.stdout.rstrip().splitlines()[-1]
+    assert re.match(r"mini-py, Modules/1\.1\.1: \d+ passed, 0 failed", closing), closing
