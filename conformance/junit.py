@@ -40,6 +40,7 @@ def _details(verdict: Verdict) -> str:
 
 def _testcase(suite: ET.Element, verdict: Verdict,
               known: Expectations | None = None) -> ET.Element:
+    """One verdict as a testcase; with `known`, as the gate stands on it (see render)."""
     case = _element(suite, "testcase", classname=verdict.case.split("/", 1)[0],
                     name=verdict.case, time=_seconds(verdict.seconds))
     if verdict.clauses:
