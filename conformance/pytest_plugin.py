@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from conformance import DEFAULT_SPEC, SPEC_VERSIONS
+from conformance import DEFAULT_SPEC, SPEC_VERSIONS, expectations
 from conformance.contract import Loader
-from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, load
+from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, find, load
 from conformance.case import Case
+from conformance.expectations import Expectations, ExpectationsError, Standing
 from conformance.registry import LoaderError, from_options, timeout_problem
-from conformance.outcomes import Outcome, Verdict
+from conformance.outcomes import UNRECORDABLE, Outcome, Verdict
 from conformance.run import DEFAULT_TIMEOUT, run_case
+from conformance.text import display_path
 
 _LOADER = pytest.StashKey[Loader]()
 _SPEC = pytest.StashKey[str]()
 _TIMEOUT = pytest.StashKey[float]()
+_KNOWN = pytest.StashKey[Expectations]()
 
 
 class ConformanceWarning(UserWarning):
@@ -25,11 +28,13 @@ class ConformanceWarning(UserWarning):
 
 
 class CaseFailed(Exception):
-    """A case did not pass; carries its verdict for the failure report."""
+    """A case did not pass; carries its verdict, and what the expectations say of it, for the
+    failure report."""
 
-    def __init__(self, verdict: Verdict):
+    def __init__(self, verdict: Verdict, against: str = ""):
         super().__init__(verdict.message)
         self.verdict = verdict
+        self.against = against
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="time limit per case, in seconds")
     group.addoption("--cases-root", type=Path, default=None,
                     help="directory whose YAML files are cases (default: the suite's own)")
+    group.addoption("--conformance", action="store_true",
+                    help="collect the cases under --cases-root (default: the suite's own, "
+                         "wherever it is installed) without naming their directory")
+    group.addoption("--expectations", type=Path, default=None, metavar="FILE",
+                    help="the loader's known failures (an expectations file): a case that "
+                         "ends as recorded is xfail with its reason; a new or changed failure, "
+                         "or an unexpected pass, fails")
 
 
 def _root(config: pytest.Config) -> Path:
@@ -85,6 +97,56 @@ def pytest_configure(config: pytest.Config) -> None:
     if problem:
         raise pytest.UsageError(f"--case-timeout: {problem}")
     config.stash[_TIMEOUT] = given or loader.declaration.timeout or DEFAULT_TIMEOUT
+    path = config.getoption("--expectations")
+    if path is not None:
+        config.stash[_KNOWN] = _expectations(path, loader.name, config.stash[_SPEC],
+                                             _root(config))
+    if config.getoption("--conformance"):
+        # Collect the cases root itself, so an installed suite runs without the user naming
+        # its place in site-packages; paths given on the command line are collected too.
+        root = str(_root(config))
+        given_paths = config.args_source is pytest.Config.ArgsSource.ARGS
+        config.args = [*config.args, root] if given_paths else [root]
+
+
+def _expectations(path: Path, loader: str, spec: str, root: Path) -> Expectations:
+    """The expectations file for this loader and spec; a usage error (one line: file, line,
+    field) when it is malformed or out of date, records another loader or spec version, or
+    names a case that is not under the cases root: the runner's checks, before anything runs."""
+    try:
+        known = expectations.load(path)
+        expectations.check_fits(known, loader, spec)
+        expectations.check_current(known)
+    except ExpectationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    unknown = known.unknown(find(root).ids)
+    if unknown:
+        entry = min(unknown, key=lambda e: e.line or 0)
+        where = display_path(path) + (f":{entry.line}" if entry.line else "")
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise pytest.UsageError(f"{where}: failures: {entry.case!r} is no case under "
+                                f"{root}{more}; remove the entry or fix its id")
+    return known
+
+
+def _against(known: Expectations, verdict: Verdict) -> str:
+    """Why verdict fails a run checked against known, as the line its failure report starts
+    with; "" when it does not (a recorded failure, unchanged, is then xfail with its reason)."""
+    standing, entry = known.standing(verdict)
+    where = display_path(known.path)
+    if standing is Standing.EXPECTED:
+        pytest.xfail(f"recorded {verdict.outcome.value}: {known.known(verdict)}")
+    if standing is Standing.NEW:
+        if verdict.kind in UNRECORDABLE:
+            return f"never recorded: a {verdict.kind.value} fails every checked run"
+        return f"new {verdict.outcome.value}: {where} does not record this case"
+    if standing is Standing.CHANGED:
+        return f"changed: {where} records {entry.describe()}; now {expectations.now(verdict)}"
+    if standing is Standing.FIXED:
+        now = "not applicable" if verdict.outcome is Outcome.SKIP else verdict.outcome.value
+        return (f"unexpected {now}: {where} records {entry.outcome.value}; update the "
+                "expectations")
+    return ""
 
 
 class CaseFile(pytest.File):
@@ -110,6 +172,11 @@ class CaseItem(pytest.Item):
         config = self.config
         verdict = run_case(self.case, config.stash[_LOADER], config.stash[_SPEC],
                            config.stash[_TIMEOUT])
+        known = config.stash.get(_KNOWN, None)
+        if known is not None:
+            against = _against(known, verdict)  # xfails a recorded failure, unchanged
+            if against:
+                raise CaseFailed(verdict, against)
         if verdict.outcome is Outcome.SKIP:  # reported at the case file, not at this line
             raise pytest.skip.Exception(verdict.message, _use_item_location=True)
         if verdict.outcome is Outcome.WARN:
@@ -121,7 +188,8 @@ class CaseItem(pytest.Item):
         if not isinstance(excinfo.value, CaseFailed):
             return super().repr_failure(excinfo, style)
         verdict = excinfo.value.verdict
-        lines = [
+        lines = [excinfo.value.against] if excinfo.value.against else []
+        lines += [
             f"case {self.case.id} ({self.path})",
             f"  {self.case.title}",
             f"  clauses: {', '.join(self.case.clauses)}",

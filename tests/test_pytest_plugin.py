@@ -1,5 +1,14 @@
 """The pytest plugin: cases as items named by id, readable failures, one-line bad files."""
 
+import os
+import re
+import shutil
+import site
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from tests.test_cli import BROKEN, GOOD
@@ -92,3 +101,230 @@ def test_a_case_timeout_that_cannot_work_is_a_usage_error(pytester, suite, value
     result = pytester.runpytest("--cases-root", str(suite), "cases", f"--case-timeout={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--case-timeout: a time limit*"])
+
+
+# ---------------------------------------------------------------------------- --conformance
+
+
+def test_conformance_collects_the_cases_root_without_a_path(pytester, suite):
+    """No path on the command line: the cases under --cases-root are collected all the same,
+    and nothing else (the directory pytest runs in holds a test file of its own)."""
+    pytester.makepyfile(test_other="def test_other():\n    assert False\n")
+    result = pytester.runpytest("--cases-root", str(suite), "--conformance", "-p",
+                                "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    assert "test_other" not in result.stdout.str()
+
+
+def test_conformance_with_a_path_collects_both(pytester, suite):
+    pytester.makepyfile(test_other="def test_other():\n    pass\n")
+    result = pytester.runpytest("--cases-root", str(suite), "--conformance", "test_other.py")
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+
+
+# ---------------------------------------------------------------------------- --expectations
+
+KNOWN_BROKEN = """\
+loader: reference
+spec: "1.1.1"
+failures:
+  area/broken:
+    outcome: fail
+    kind: assertion-failed
+    reason: one is never two here
+"""
+
+
+def expectations(where, text):
+    path = where / "expected.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_recorded_failure_is_xfail_with_its_reason(pytester, suite):
+    path = expectations(pytester.path, KNOWN_BROKEN)
+    result = pytester.runpytest("--cases-root", str(suite), "cases", "--expectations",
+                                str(path), "-rx")
+    result.assert_outcomes(passed=1, xfailed=1, skipped=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["XFAIL *area/broken* recorded fail: one is never two here"])
+
+
+@pytest.mark.parametrize("text, says", [
+    (KNOWN_BROKEN.replace("area/broken", "area/good"),  # broken is not recorded
+     ["*new fail: expected.yaml does not record this case*",
+      "*fail: assertion 1 failed: one is two*"]),
+    (KNOWN_BROKEN.replace("assertion-failed", "uncaught-error"),
+     ["*changed: expected.yaml records fail (uncaught-error); now fail (assertion-failed): "
+      "assertion 1 failed: one is two*"]),
+], ids=["new", "changed"])
+def test_a_new_or_changed_failure_fails(pytester, suite, text, says):
+    path = expectations(pytester.path, text)
+    result = pytester.runpytest("--cases-root", str(suite), "cases", "--expectations",
+                                str(path), "-k", "broken")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(says)
+
+
+def test_an_unexpected_pass_fails_and_asks_for_an_update(pytester, suite):
+    path = expectations(pytester.path, KNOWN_BROKEN + "  area/good:\n    outcome: fail\n"
+                                             "    kind: assertion-failed\n")
+    result = pytester.runpytest("--cases-root", str(suite), "cases", "--expectations",
+                                str(path), "-k", "good")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unexpected pass: expected.yaml records fail; update the "
+                                 "expectations*"])
+
+
+@pytest.mark.parametrize("text, words", [
+    (KNOWN_BROKEN + "  area/gone:\n    outcome: fail\n    kind: assertion-failed\n",
+     "expected.yaml:8: failures: 'area/gone' is no case under *; remove the entry or fix its id"),
+    (KNOWN_BROKEN.replace("loader: reference", "loader: node"),
+     "expected.yaml:1: loader: the expectations are for loader 'node', * 'reference'"),
+    (KNOWN_BROKEN.replace('"1.1.1"', '"1.0"'),
+     "expected.yaml:2: spec: the expectations are for Modules/1.0, * Modules/1.1.1"),
+    (KNOWN_BROKEN.replace("outcome: fail", "outcome: pass"),
+     "expected.yaml:5: failures.area/broken.outcome: 'pass' is no failure*"),
+    (KNOWN_BROKEN.replace("    kind: assertion-failed\n", ""),
+     "expected.yaml:*: failures.area/broken.kind: missing *re-record the file*"),
+], ids=["unknown-case", "other-loader", "other-spec", "malformed", "outcome-alone"])
+def test_expectations_that_do_not_fit_are_a_one_line_usage_error(pytester, suite, text, words):
+    """Checked before anything runs, as the runner does (its exit 7)."""
+    path = expectations(pytester.path, text)
+    result = pytester.runpytest("--cases-root", str(suite), "cases", "--expectations",
+                                str(path))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{words}"])
+    assert "Traceback" not in result.stderr.str()
+    assert "passed" not in result.stdout.str()
+
+
+# ---------------------------------------------------------------------------- installed wheel
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The suite built as a wheel and installed into a fresh virtual environment."""
+
+    venv: Path
+    python: Path
+    #: The environment to run its commands in: its bin/ first on PATH.
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Installed:
+    """A wheel of the checkout, installed (not editable) into a virtual environment that sees
+    this Python's packages (pytest, pyyaml, quickjs, jsonschema: no network needed)."""
+    pytest.importorskip("hatchling", reason="pip install -e '.[test]' installs the build "
+                        "backend the wheel is built with")
+    where = tmp_path_factory.mktemp("installed")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "-w", str(where / "dist"),
+                    "--no-deps", "--no-build-isolation", "--no-index", "-q"],
+                   check=True, capture_output=True, timeout=300)
+    wheel, = (where / "dist").glob("commonjs_conformance-*.whl")
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+                    str(venv)], check=True, capture_output=True, timeout=300)
+    python = venv / "bin" / "python"
+    if sys.prefix != sys.base_prefix:
+        # This Python is a venv itself: --system-site-packages reaches the base Python's
+        # packages, not its own, so its own are added by path (a .pth line adds a folder).
+        purelib = subprocess.run([str(python), "-c", "import sysconfig; "
+                                  "print(sysconfig.get_path('purelib'))"], check=True,
+                                 capture_output=True, text=True, timeout=300).stdout.strip()
+        Path(purelib, "outer-packages.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    # The venv has no pip of its own; this Python's pip, run by the venv's Python, installs
+    # into the venv (-I: even where this Python has the same version installed).
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", "-I",
+                    str(wheel)], check=True, capture_output=True, timeout=300)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("PYTHONPATH", None)
+    return Installed(venv, python, env)
+
+
+def in_venv(installed: Installed, where: Path, *argv: str, shell: bool = False):
+    """A command run in `where` (outside the checkout) with the venv's bin/ first on PATH."""
+    where.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(argv[0] if shell else list(argv), shell=shell, cwd=where,
+                          env=installed.env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_wheel_is_what_runs(installed, tmp_path):
+    """The package imported in the venv is the installed copy, not the checkout."""
+    proc = in_venv(installed, tmp_path, str(installed.python), "-c",
+                   "import conformance; print(conformance.__file__)")
+    assert proc.stdout.startswith(str(installed.venv)), proc.stdout + proc.stderr
+
+
+def test_the_pytest_route_from_the_installed_wheel(installed, tmp_path):
+    """`pytest --conformance` runs the installed suite's cases: no path into site-packages."""
+    proc = in_venv(installed, tmp_path, str(installed.python), "-m", "pytest", "-p",
+                   "no:cacheprovider", "--conformance", "--loader", "reference", "-k", "cycles",
+                   "-q")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    passed = re.search(r"(\d+) passed", proc.stdout)
+    assert passed and int(passed.group(1)) >= 8, proc.stdout[-2000:]
+    assert "failed" not in proc.stdout
+
+
+def test_expectations_from_the_installed_wheel(installed, tmp_path):
+    cases = tmp_path / "cases"
+    for case_id, text in (("area/good", GOOD), ("area/broken", BROKEN)):
+        (cases / "area").mkdir(parents=True, exist_ok=True)
+        (cases / f"{case_id}.yaml").write_text(text)
+    known = expectations(tmp_path, KNOWN_BROKEN)
+    proc = in_venv(installed, tmp_path / "run", str(installed.python), "-m", "pytest", "-p",
+                   "no:cacheprovider", "--conformance", "--cases-root", str(cases),
+                   "--expectations", str(known), "-rx")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "1 passed, 1 xfailed" in proc.stdout
+    assert "recorded fail: one is never two here" in proc.stdout
+
+
+def _verdicts(stdout: str) -> list[str]:
+    """Each item's `OUTCOME nodeid` line of a run with -rA, sorted."""
+    return sorted(line for line in stdout.splitlines()
+                  if line.startswith(("PASSED ", "FAILED ", "SKIPPED ", "XFAIL ", "ERROR ")))
+
+
+def test_the_pytest_route_in_parallel_gives_the_same_verdicts(installed, tmp_path):
+    """With pytest-xdist: each item runs its case itself, so two workers give the verdicts of
+    one process (skipped where xdist is not installed; it is no dependency of the suite)."""
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed")
+    argv = [str(installed.python), "-m", "pytest", "-p", "no:cacheprovider", "--conformance",
+            "--loader", "reference", "-k", "cycles or context", "-rA"]
+    one = in_venv(installed, tmp_path / "one", *argv)
+    two = in_venv(installed, tmp_path / "two", *argv, "-n", "2")
+    assert one.returncode == two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
+    assert "2 workers" in two.stdout
+    assert _verdicts(one.stdout) == _verdicts(two.stdout) != []
+
+
+def _first_certify_command() -> str:
+    """The README's first command of 'Certify your loader' that runs a loader command."""
+    section = README.split("## Certify your loader", 1)[1]
+    return next(line for line in section.splitlines()
+                if line.startswith("commonjs-conformance --loader-cmd"))
+
+
+def test_the_readmes_first_certify_command_works_after_a_plain_install(installed, tmp_path):
+    """Run from a directory with no examples/ in it: the examples travel with the package."""
+    if shutil.which("node") is None:
+        pytest.skip("the README's first certify command runs Node")
+    command = _first_certify_command()
+    proc = in_venv(installed, tmp_path, command + " -k cycles", shell=True)
+    assert proc.returncode == 0, command + "\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert re.search(r"mini, Modules/1\.1\.1: \d+ passed, 0 failed", proc.stdout), proc.stdout
+
+
+def test_the_shipped_examples_are_found_in_the_installed_wheel(installed, tmp_path, repo):
+    proc = in_venv(installed, tmp_path, str(installed.python), "-m", "conformance.examples")
+    shipped = Path(proc.stdout.strip())
+    assert shipped.is_relative_to(installed.venv), proc.stdout + proc.stderr
+    assert sorted(p.name for p in shipped.iterdir()) == \
+        sorted(p.name for p in (repo / "examples").iterdir() if p.is_file())
