@@ -629,7 +629,7 @@ def test_a_message_no_writer_can_take_is_made_safe_once(tmp_path, hostile):
 
     first = run_("--keep-failed", "kept", "--json", "r.json", "--junit", "j.xml",
                  "--write-expectations", "e.yaml")
-    assert first.returncode == ExitCode.FAILED
+    assert first.returncode == ExitCode.OK  # a recording run exits 0 once the file is written
     report = subprocess.run([sys.executable, str(REPO / "runner.py"), "report", "r.json",
                              "-o", "REPORT.md"], cwd=tmp_path, capture_output=True, timeout=300)
     assert report.returncode == 0, report.stderr.decode()[-3000:]
