@@ -161,7 +161,7 @@ def test_expectations_gate_a_run_end_to_end(tmp_path, capsys):
 
     known = tmp_path / "known.yaml"
     args = ["--loader", "mutant:no-cache"]
-    assert main(args + ["--write-expectations", str(known)]) == ExitCode.FAILED
+    assert main(args + ["--write-expectations", str(known)]) == ExitCode.OK  # written
     recorded = yaml.safe_load(known.read_text())
     assert recorded["loader"] == "mutant:no-cache" and recorded["spec"] == "1.1.1"
     assert "require/singleton" in recorded["failures"]
@@ -169,7 +169,8 @@ def test_expectations_gate_a_run_end_to_end(tmp_path, capsys):
     junit = tmp_path / "junit.xml"
     assert main(args + ["--expectations", str(known), "--junit", str(junit)]) == ExitCode.OK
     suite = ET.parse(junit).getroot().find("testsuite")
-    assert int(suite.get("failures")) + int(suite.get("errors")) == len(recorded["failures"])
+    assert suite.get("failures") == suite.get("errors") == "0"  # JUnit agrees with the gate
+    assert int(suite.get("skipped")) >= len(recorded["failures"])
 
     capsys.readouterr()
     fewer = dict(recorded, failures=dict(recorded["failures"]))
@@ -179,7 +180,8 @@ def test_expectations_gate_a_run_end_to_end(tmp_path, capsys):
     assert "NEW FAIL require/singleton" in capsys.readouterr().out
 
     stale = dict(recorded, failures=dict(recorded["failures"], **{
-        "require/no-such-case": {"outcome": "fail", "reason": "gone"}}))
+        "require/no-such-case": {"outcome": "fail", "kind": "assertion-failed",
+                                 "reason": "gone"}}))
     known.write_text(yaml.safe_dump(stale))
     assert main(args + ["--expectations", str(known)]) == ExitCode.FAILED
     assert "UNKNOWN CASE require/no-such-case" in capsys.readouterr().out

@@ -56,9 +56,10 @@ def test_a_title_with_shell_syntax_never_becomes_a_command(tmp_path, capsys, hos
     assert main(["--cases", str(root), "--keep-failed", str(kept)]) == ExitCode.FAILED
     script = kept / "area" / "title" / "rerun.sh"
     lines = script.read_text(encoding="utf-8").split("\n")
-    assert len(lines) == 5 and lines[-1] == ""
+    assert len(lines) == 8 and lines[-1] == ""
     assert lines[0] == "#!/bin/sh" and lines[1].startswith("# area/title: a failing case; touch")
-    assert lines[2].startswith("# ") and lines[3].startswith("python runner.py exec ")
+    assert all(line.startswith("# ") for line in lines[2:5])
+    assert lines[5].startswith("cd ") and lines[6].startswith("exec ")
     run = tmp_path / "elsewhere"
     run.mkdir()
     subprocess.run(["sh", str(script)], cwd=run, capture_output=True, timeout=60)
