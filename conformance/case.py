@@ -31,6 +31,8 @@ class Case:
     versions: tuple[str, ...]
     #: Clauses the case relies on without testing them (its preconditions).
     relies: tuple[str, ...] = ()
+    #: What the case file's `notes:` say of it (why it is written so), shown with a failure.
+    notes: str = ""
 
     @property
     def area(self) -> str:

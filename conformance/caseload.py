@@ -403,6 +403,7 @@ def _parse(path: str, identifier: str, valid: bytes | None = None) -> tuple[Case
         needs=frozenset(data.get("needs", ())),
         sandbox=data.get("sandbox"),
         versions=tuple(v for v in SPEC_VERSIONS if v in versions),
+        notes=data.get("notes", ""),
     )
     return case, doc.digest
 

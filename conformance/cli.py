@@ -19,7 +19,7 @@ from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
 from conformance.caseload import (SUFFIXES, CaseError, Suite, default_root, discover, find,
                                   load_all)
-from conformance.select import Selection, SelectionError, Stop, counted, listing, selection
+from conformance.select import Selection, SelectionError, Stop, listing, selection
 from conformance.exitcodes import ExitCode
 from conformance.contract import Ending, Loader, Program, capabilities
 from conformance.keep import KeepReporter
@@ -35,7 +35,7 @@ from conformance.results import (OutputError, Results, ResultsError, Writer, che
 from conformance.features import resolve as resolve_features
 from conformance.run import DEFAULT_TIMEOUT, execute, not_applicable, prepare, run_cases
 from conformance.terminal import TerminalReporter
-from conformance.text import one_line
+from conformance.text import counted, one_line
 
 #: The subcommands: name -> ("module:function" taking the remaining arguments and returning
 #: the exit status, what it does in one line). `run` is the default.
@@ -262,6 +262,9 @@ def _run_parser() -> argparse.ArgumentParser:
                         "--keep-failed made are replaced, and case ids starting with '.' are "
                         "not kept")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per case")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour on the terminal (default auto: on a terminal, unless NO_COLOR "
+                        "is set)")
     p.add_argument("--version", action="version", version=f"commonjs-conformance {__version__}")
     return p
 
@@ -398,7 +401,7 @@ def _setup(args: argparse.Namespace) -> _Setup:
     errors = suite.check()  # every file read now, so that a malformed one stops the run
     if errors:              # before anything runs; only the ids are kept
         raise _Refused(ExitCode.CASE_ERROR, *errors,
-                       f"runner.py: {len(errors)} malformed case file(s); nothing was run")
+                       f"runner.py: {counted(len(errors), 'malformed case file')}; nothing was run")
     if not suite:
         raise _Refused(ExitCode.NO_CASES, "runner.py: no case matches"
                        + (f" -k {args.keyword!r}" if args.keyword else ""))
@@ -468,7 +471,9 @@ def run_command(argv: Sequence[str]) -> int:
     reporters = Reporters([
         stream,
         junit.JUnitReporter(args.junit, setup.known, suite_ids) if args.junit else None,
-        TerminalReporter(sys.stdout, args.verbose, features, root),
+        TerminalReporter(sys.stdout, args.verbose, features, root,
+                         known=setup.known.known if setup.known else None,
+                         color={"auto": None, "always": True, "never": False}[args.color]),
         KeepReporter(args.keep_failed, suite, loader) if args.keep_failed else None,
         expectations.RecordReporter(args.write_expectations, setup.previous)
         if args.write_expectations else None,
@@ -541,7 +546,7 @@ def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
             return ExitCode.EXPECTATIONS_ERROR
         status = ExitCode.OK if check.comparison.ok else ExitCode.FAILED
     if results.nothing_tested:
-        print(f"nothing was tested: all {results.tally.done} case(s) were not applicable to "
+        print(f"nothing was tested: all {counted(results.tally.done, 'case')} were not applicable to "
               f"{results.loader} (no case passed); exit {int(ExitCode.NOTHING_TESTED)}",
               file=sys.stderr)
         return ExitCode.NOTHING_TESTED

@@ -9,10 +9,10 @@ from typing import Sequence
 
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import Outcome, Verdict
-from conformance.report import _code, _escape
+from conformance.report import markdown_code, markdown_text
 from conformance.results import Results
 from conformance.summary import Parser, Refused, guarded, read_runs
-from conformance.text import one_line
+from conformance.text import counted, one_line
 
 
 class Change(enum.Enum):
@@ -105,7 +105,7 @@ def tally(differences: Sequence[Difference], a: Results, b: Results) -> str:
     if not differences:
         return f"no verdict changed ({a.tally.done} cases in A, {b.tally.done} in B)"
     parts = [f"{sum(d.change is c for d in differences)} {c.value}" for c in Change]
-    return f"{len(differences)} verdict(s) changed: {', '.join(parts)}"
+    return f"{counted(len(differences), 'verdict')} changed: {', '.join(parts)}"
 
 
 def _notes(a: Results, b: Results) -> list[str]:
@@ -139,13 +139,13 @@ def render_text(a: Results, b: Results, a_path: Path, b_path: Path,
 def render_markdown(a: Results, b: Results, a_path: Path, b_path: Path,
                     differences: Sequence[Difference]) -> str:
     """The comparison as Markdown: the two runs, a table, the tally."""
-    out = [f"- {_escape(_run_line('A', a, a_path))}", f"- {_escape(_run_line('B', b, b_path))}"]
+    out = [f"- {markdown_text(_run_line('A', a, a_path))}", f"- {markdown_text(_run_line('B', b, b_path))}"]
     out += [f"- note: {n}" for n in _notes(a, b)]
     out.append("")
     if differences:
         out += ["| change | case | A | B | message |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {d.change.value} | {_code(d.case)} | {_escape(cell(d.before))} | "
-                f"{_escape(cell(d.after))} | {_escape(_message(d))} |" for d in differences]
+        out += [f"| {d.change.value} | {markdown_code(d.case)} | {markdown_text(cell(d.before))} | "
+                f"{markdown_text(cell(d.after))} | {markdown_text(_message(d))} |" for d in differences]
         out.append("")
     out.append(tally(differences, a, b))
     return "\n".join(out) + "\n"

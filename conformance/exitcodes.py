@@ -7,7 +7,9 @@ class ExitCode(enum.IntEnum):
     """What `runner.py` / `commonjs-conformance` exits with."""
 
     OK = 0  # every applicable case passed (warnings and skips included), and one at least ran
-    FAILED = 1  # some case failed, errored or timed out; or `exec`: the program failed
+    # Some case failed, errored or timed out (also when --max-fail or a loader that never
+    # started stopped the run); `exec`: the program failed; `diff`: a verdict changed.
+    FAILED = 1
     INTERRUPTED = 2  # the run was stopped (Ctrl-C); results so far were still written
     INTERNAL_ERROR = 3  # a bug in the suite itself
     USAGE_ERROR = 4  # bad command line, a loader that cannot be set up, or an output path that

@@ -14,13 +14,13 @@ from typing import Any, Callable, Collection, Mapping
 
 import yaml
 
-from conformance import SPEC_VERSIONS, schemas
+from conformance import schemas
 from conformance.clauses import catalogue
 from conformance.harness import KEY_LENGTH
 from conformance.outcomes import CLEAN, RECORDED, UNRECORDABLE, Kind, Outcome, Verdict
 from conformance.reporters import AtFinish
 from conformance.results import Results, write_atomically
-from conformance.text import display_path, one_line
+from conformance.text import counted, display_path, one_line
 from conformance.yamlfile import Document, YamlError, field_name, read_document
 
 #: An expectations file larger than this is refused unread.
@@ -194,15 +194,6 @@ class Comparison:
 
 # Reading ---------------------------------------------------------------------------------------
 
-def _scalar_text(doc: Document, key: str) -> str | None:
-    """The source text of a top-level scalar value, as written (1.10 stays 1.10)."""
-    if isinstance(doc.root, yaml.MappingNode):
-        for key_node, value_node in doc.root.value:
-            if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
-                return value_node.value
-    return None
-
-
 def _worded(doc: Document, error: Any) -> ExpectationsError | None:
     """A schema error of an expectations file (conformance/schema/expectations.schema.json)
     in the words of the field it is about."""
@@ -220,14 +211,7 @@ def _worded(doc: Document, error: Any) -> ExpectationsError | None:
         return doc.error(where, "must be the loader's name as in the results, a non-empty "
                          "string")
     if where == ["spec"]:
-        spec = error.instance
-        versions = ", ".join(repr(v) for v in SPEC_VERSIONS)
-        problem = f"{spec!r} is not one of {versions}"
-        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-            text = _scalar_text(doc, "spec") or str(spec)
-            problem = f"{text} is read as a number, not one of {versions}; quote it: " \
-                      f"spec: \"{text}\""
-        return doc.error(where, problem)
+        return doc.error(where, schemas.spec_problem(doc, error.instance))
     if where == ["failures"]:
         if "propertyNames" in error.schema_path:
             return doc.error(where + [str(error.instance)], "a case id is a non-empty string "
@@ -505,9 +489,9 @@ class RecordReporter(AtFinish):
         unrecorded = [v.case for v in results.verdicts if v.kind in UNRECORDABLE]
         self.written = not unrecorded
         if unrecorded:
-            print(f"{len(unrecorded)} failure(s) of a kind never recorded (first: "
+            print(f"{counted(len(unrecorded), 'failure')} of a kind never recorded (first: "
                   f"{unrecorded[0]}): no run with them passes", file=sys.stderr)
-        print(f"recorded {sum(results.count(o) for o in RECORDED)} known failure(s) in "
+        print(f"recorded {counted(sum(results.count(o) for o in RECORDED), 'known failure')} in "
               f"{self.path}")
 
 

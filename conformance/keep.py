@@ -19,7 +19,7 @@ from conformance.outcomes import Verdict
 from conformance.registry import options_of
 from conformance.results import Results
 from conformance.run import prepare
-from conformance.text import one_line
+from conformance.text import counted, one_line
 
 #: Lines of cases that could not be kept shown at the end of a run; the rest are counted.
 SHOWN_NOT_KEPT = 10
@@ -235,12 +235,12 @@ class KeepReporter:
             print(f"kept the cases that did not pass under {self.directory}/<case id>/",
                   file=sys.stdout)
         if removed:
-            print(f"removed {len(removed)} case tree(s) an earlier run kept under "
+            print(f"removed {counted(len(removed), 'case tree')} an earlier run kept under "
                   f"{self.directory} that did not fail in this run", file=sys.stdout)
         for line in self.not_kept[:SHOWN_NOT_KEPT]:
             print(line, file=sys.stderr)
         if len(self.not_kept) > SHOWN_NOT_KEPT:
-            print(f"... and {len(self.not_kept) - SHOWN_NOT_KEPT} more case(s) not kept",
+            print(f"... and {counted(len(self.not_kept) - SHOWN_NOT_KEPT, 'more case', 'more cases')} not kept",
                   file=sys.stderr)
 
 

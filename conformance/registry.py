@@ -15,7 +15,6 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from conformance import SPEC_VERSIONS
 from conformance.contract import FEATURES, Declaration, Loader
 from conformance.command import CommandLoader, TemplateError, parse_template
 from conformance.confine import level as confinement_level
@@ -120,7 +119,6 @@ _FIELD_RULES = {
     "protocol": f"protocol is one of {', '.join(PROTOCOLS)}",
     "env": "env maps variable names to strings (quote numbers)",
     "sandbox": "sandbox is true or false",
-    "spec": f"spec is one of {', '.join(SPEC_VERSIONS)} (quoted: '1.1')",
     "timeout": "timeout is a number of seconds",
     "features": f"features maps {', '.join(FEATURES)} to true or false",
     "install": "install is a string telling how to get the loader",
@@ -137,6 +135,8 @@ def _worded(doc: Document, error: Any) -> LoaderFileError | None:
     if where[:1] == ["env"] and "propertyNames" in error.schema_path:
         return doc.error(where + [error.instance], "a variable name is letters, digits and "
                          "'_', not starting with a digit", key=True)
+    if where == ["spec"]:
+        return doc.error(where, schemas.spec_problem(doc, error.instance))
     if where and where[0] in _FIELD_RULES:
         return doc.error(where[:1], _FIELD_RULES[where[0]])
     return None

@@ -42,7 +42,7 @@ def clause_status(clause: Clause, verdicts: Sequence[Verdict], spec: str) -> str
 
 
 def _label(results: Results) -> str:
-    return _escape(f"{results.loader} {results.spec}")
+    return markdown_text(f"{results.loader} {results.spec}")
 
 
 #: Characters Markdown or a table would read as syntax in text a run or a case file supplied.
@@ -54,13 +54,13 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).splitlines()) if text else ""
 
 
-def _escape(text: str) -> str:
+def markdown_text(text: str) -> str:
     """Text from a run, a case file or a loader, as one line of plain Markdown text: no
     table cell ends, no markup, no raw HTML."""
     return _SYNTAX.sub(lambda m: _HTML.get(m.group(1)) or "\\" + m.group(1), _one_line(text))
 
 
-def _code(text: str) -> str:
+def markdown_code(text: str) -> str:
     """Text shown as code (a case id, a loader name): a code span no backtick in the text can
     end, and no '|' can end the table cell."""
     text = _one_line(text).replace("|", "\\|")
@@ -76,7 +76,7 @@ def _summary(runs: Sequence[Results]) -> list[str]:
     for r in runs:
         counts = [r.count(o) for o in Outcome]  # the columns above, in the enum's order
         state = "" if r.complete else f" ({r.where_stopped()})"
-        lines.append(f"| {_escape(r.loader + state)} | {_escape(r.spec)} | "
+        lines.append(f"| {markdown_text(r.loader + state)} | {markdown_text(r.spec)} | "
                      f"{'yes' if r.sandbox else 'no'} | "
                      f"{len(r.verdicts)} | " + " | ".join(map(str, counts)) + " |")
     return lines
@@ -102,7 +102,7 @@ def _not_judged() -> list[str]:
         if clause.loader_testable:
             continue
         level = clause.level_in("1.1.1") or "/".join(sorted(set(clause.level.values())))
-        lines.append(f"| `{clause.id}` | {clause.binds} | {level} | {_escape(clause.text)} |")
+        lines.append(f"| `{clause.id}` | {clause.binds} | {level} | {markdown_text(clause.text)} |")
     return lines
 
 
@@ -113,10 +113,10 @@ def _failures(run: Results, reasons: Mapping[str, str]) -> list[str]:
     lines = ["| case | blames | outcome | what happened | why (the MUST it rests on) |",
              "| --- | --- | --- | --- | --- |"]
     for v in shown:
-        reason = _escape(reasons.get(v.case, "")) or "(no reason recorded)"
+        reason = markdown_text(reasons.get(v.case, "")) or "(no reason recorded)"
         blame = ", ".join(v.blame) or "—"
-        lines.append(f"| {_code(v.case)} | {blame} | {v.outcome.value} | "
-                     f"{_escape(v.message)} | {reason} |")
+        lines.append(f"| {markdown_code(v.case)} | {blame} | {v.outcome.value} | "
+                     f"{markdown_text(v.message)} | {reason} |")
     return lines
 
 
@@ -126,7 +126,7 @@ def _advisories(run: Results) -> list[str]:
         return []
     lines = ["| case | reading | what happened |", "| --- | --- | --- |"]
     for v in shown:
-        lines.append(f"| {_code(v.case)} | {', '.join(v.blame)} | {_escape(v.message)} |")
+        lines.append(f"| {markdown_code(v.case)} | {', '.join(v.blame)} | {markdown_text(v.message)} |")
     return lines
 
 
@@ -140,7 +140,7 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
         name = run.loader[len(MUTANT_PREFIX):]
         mutant = BY_NAME.get(name)
         if mutant is None:
-            lines.append(f"| {_code(name)} | ? | not in this suite's mutant list | | | | |")
+            lines.append(f"| {markdown_code(name)} | ? | not in this suite's mutant list | | | | |")
             continue
         catching = caught_by(run.verdicts, mutant.clause)
         blocked = sum(1 for v in run.verdicts
@@ -148,12 +148,12 @@ def _kill_matrix(mutants: Sequence[Results]) -> list[str]:
         others = sum(1 for v in run.verdicts
                      if v.outcome in RECORDED and mutant.clause not in v.blame)
         share = precision(run.verdicts, mutant.clause)
-        where = ", ".join(_code(c) for c in catching) if catching else "**MISSED**"
+        where = ", ".join(markdown_code(c) for c in catching) if catching else "**MISSED**"
         mode = " (sandbox)" if mutant.sandbox else ""
         figure = "—" if share is None else f"{share:.0%}"
         if share is not None and share < PRECISION_GOAL:
             figure = f"**{figure}**"
-        lines.append(f"| {_code(name)}{mode} | `{mutant.clause}` | {_escape(mutant.description)} | "
+        lines.append(f"| {markdown_code(name)}{mode} | `{mutant.clause}` | {markdown_text(mutant.description)} | "
                      f"{where} | {blocked} | {others} | {figure} |")
     return lines
 
@@ -173,14 +173,14 @@ def read_benchmark(path: Path) -> dict:
 
 def _speed(figures: Mapping) -> list[str]:
     """The benchmark's targets and what it measured (bench/benchmark.py --json)."""
-    lines = [f"Measured by {_code(figures.get('command', '?'))} on {_escape(figures.get('date', '?'))}: "
+    lines = [f"Measured by {markdown_code(figures.get('command', '?'))} on {markdown_text(figures.get('date', '?'))}: "
              f"{figures.get('machine', '?')}; {figures.get('versions', '?')}; "
              f"{figures.get('tree', '?')}. Every ratio sets two figures measured in that one "
              "run against each other; absolute figures depend on the machine.", "",
              "| target | measured | met | detail |", "| --- | --- | --- | --- |"]
     for entry in figures.get("targets", []):
-        lines.append(f"| {_escape(entry['target'])} | {_escape(entry['measured'])} | "
-                     f"{'yes' if entry['met'] else '**no**'} | {_escape(entry.get('note', ''))} |")
+        lines.append(f"| {markdown_text(entry['target'])} | {markdown_text(entry['measured'])} | "
+                     f"{'yes' if entry['met'] else '**no**'} | {markdown_text(entry.get('note', ''))} |")
     return lines
 
 
@@ -200,7 +200,7 @@ def render(runs: Iterable[Results], command: str = "",
     out = ["# Conformance report", "",
            f"commonjs-conformance {', '.join(suites)}; CommonJS Modules "
            f"{', '.join(specs) or '—'}. Generated from results JSON"
-           + (f" by {_code(command)}." if command else "."), "",
+           + (f" by {markdown_code(command)}." if command else "."), "",
            "Verdicts: **pass** (every case citing the clause passed), **FAIL** (a case "
            "failed, errored or timed out in the part that tests the clause: a MUST of the spec's "
            "text), **warning** (the same for a SHOULD), **advisory** (the project's reading of "
@@ -264,9 +264,9 @@ def _variants(variants: Sequence[Results]) -> list[str]:
     for run in variants:
         name = run.loader[len(VARIANT_PREFIX):]
         variant = VARIANTS.get(name)
-        what = _escape(variant.description) if variant else "not in this suite's variant list"
-        wrong = [f"{_code(v.case)} ({v.outcome.value})" for v in run.verdicts if not v.outcome.ok]
-        lines.append(f"| {_code(name)} | {what} | {run.count(Outcome.PASS)} | "
+        what = markdown_text(variant.description) if variant else "not in this suite's variant list"
+        wrong = [f"{markdown_code(v.case)} ({v.outcome.value})" for v in run.verdicts if not v.outcome.ok]
+        lines.append(f"| {markdown_code(name)} | {what} | {run.count(Outcome.PASS)} | "
                      f"{run.count(Outcome.SKIP)} | {', '.join(wrong) or 'none'} |")
     return lines
 

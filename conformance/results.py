@@ -19,6 +19,7 @@ from typing import IO, Any, Iterable, Mapping
 
 from conformance.case import area_of
 from conformance.outcomes import CLEAN, Kind, Outcome, Verdict
+from conformance.text import counted
 
 FORMAT = 2
 
@@ -114,7 +115,7 @@ class Results:
             return ""
         total = len(self.planned) or self.tally.done
         nxt = self.stopped_at
-        return (f"stopped after {self.tally.done} of {total} cases"
+        return (f"stopped after {self.tally.done} of {counted(total, 'case')}"
                 + (f"; the next was {nxt}" if nxt else ""))
 
 
@@ -250,7 +251,7 @@ class Writer:
             self.lines += 1
         except OSError as exc:
             self.failure = (f"could not write the results file {self.path}: {_reason(exc)}; it "
-                            f"holds the first {max(self.lines - 1, 0)} case(s)")
+                            f"holds the first {counted(max(self.lines - 1, 0), 'case')}")
             try:  # drop what is buffered, so a half line is all that can follow
                 self._file.close()
             except OSError:

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any, Callable, Iterator
 
 import jsonschema
+import yaml
 
 from conformance.yamlfile import Document, YamlError, field_name
 
@@ -129,3 +130,23 @@ def first_error(doc: Document, name: str,
     if error.validator == "enum" and isinstance(error.instance, float):
         return doc.error(where, f"{_message(error)}; quote version numbers, as '1.0'")
     return doc.error(where, _message(error))
+
+
+def spec_problem(doc: Document, value: Any) -> str:
+    """Why `value`, the `spec` field of the YAML document `doc`, is no spec version: a number
+    (YAML reads an unquoted 1.1 as one) is told to be quoted, as written in the file."""
+    from conformance import SPEC_VERSIONS
+    versions = ", ".join(repr(v) for v in SPEC_VERSIONS)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = _scalar_text(doc, "spec") or str(value)
+        return f"{text} is read as a number, not one of {versions}; quote it: spec: \"{text}\""
+    return f"{short(value)} is not one of {versions}"
+
+
+def _scalar_text(doc: Document, key: str) -> str | None:
+    """The source text of a top-level scalar value, as written (1.10 stays 1.10)."""
+    if isinstance(doc.root, yaml.MappingNode):
+        for key_node, value_node in doc.root.value:
+            if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
+                return value_node.value
+    return None

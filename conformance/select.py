@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 from conformance.case import Case
 from conformance.clauses import catalogue
 from conformance.outcomes import FAILING, Kind, Outcome, Verdict
+from conformance.text import counted
 
 #: The words of an expression that are operators, as in pytest's -k.
 OPERATORS = ("and", "or", "not")
@@ -19,11 +20,6 @@ _TOKEN = re.compile(r"\s*(?:([()])|([^\s()]+))")
 
 class SelectionError(ValueError):
     """A selection that cannot work (a malformed -k, an unknown clause); str() is one line."""
-
-
-def counted(count: int, noun: str, nouns: str | None = None) -> str:
-    """`count` and the noun in the number it takes: '1 case', '2 cases', '0 cases'."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Sequence
 
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import RECORDED, Outcome
-from conformance.report import _code, _escape
+from conformance.report import markdown_code, markdown_text
 from conformance.results import (OutputError, Results, ResultsError, check_output, read,
                                  write_atomically)
 from conformance.text import one_line
@@ -115,17 +115,17 @@ def render(runs: Sequence[Results], limit: int = DEFAULT_LIMIT) -> str:
         verdict = "passed" if run.ok and total else ("nothing tested" if not total
                                                      else "**FAILED**")
         stopped = f"; {run.where_stopped()}" if not run.complete else ""
-        out += [f"**{_escape(run.loader)}** on Modules/{_escape(run.spec)}"
+        out += [f"**{markdown_text(run.loader)}** on Modules/{markdown_text(run.spec)}"
                 f"{' (sandbox)' if run.sandbox else ''}: {verdict}, {passed}/{total} "
-                f"applicable cases passed ({counts(run)}{_escape(stopped)})", ""]
+                f"applicable cases passed ({counts(run)}{markdown_text(stopped)})", ""]
         shown = [v for v in run.verdicts if v.outcome in RECORDED]
         if not shown:
             continue
         out += ["| case | blames | outcome | message |", "| --- | --- | --- | --- |"]
         for v in shown[:limit]:
-            blame = ", ".join(_code(c) for c in v.blame) or "—"
-            out.append(f"| {_code(v.case)} | {blame} | {v.outcome.value} | "
-                       f"{_escape(v.message)} |")
+            blame = ", ".join(markdown_code(c) for c in v.blame) or "—"
+            out.append(f"| {markdown_code(v.case)} | {blame} | {v.outcome.value} | "
+                       f"{markdown_text(v.message)} |")
         if len(shown) > limit:
             out.append(f"\n... and {len(shown) - limit} more")
         out.append("")

@@ -54,6 +54,15 @@ NOT_APPLICABLE = "not applicable: "
 #: Distinct skip reasons counted at most; the rest are counted as one "other reasons" (a
 #: loader's program words its own reasons, so their number is not the suite's to bound).
 MAX_SKIP_REASONS = 20
+#: Characters of a known failure's reason shown at least, however long its line's head.
+KNOWN_REASON = 40
+
+
+def _clipped(text: str, room: int) -> str:
+    """text cut to `room` characters, ending in '...' where it was cut."""
+    return text if len(text) <= room else text[:room - 3].rstrip() + "..."
+
+
 #: Columns the text of a failure (title, notes, the spec's sentence) is wrapped to.
 WRAP = 96
 #: Where a known failure's reason comes from: the recorded reason of a verdict that is an
@@ -114,9 +123,7 @@ class About:
     @classmethod
     def of(cls, case: Case) -> About:
         """What a failure shows of `case`."""
-        # Case.notes where the case reader carries the file's `notes:`; the title alone where
-        # it does not.
-        return cls(case.title, getattr(case, "notes", "") or "")
+        return cls(case.title, case.notes)
 
 
 def _left(seconds: float) -> str:
@@ -340,8 +347,10 @@ def summary(results: Results, out: TextIO,
         out.write(f"\n{paint(_heading('known failures (recorded, unchanged)'), 'bold')}\n")
         for v in recorded:
             clauses = one_line(", ".join(v.blame or v.clauses))
-            out.write(f"{paint(KNOWN_MARK, 'known')} {one_line(v.case)} [{clauses}] "
-                      f"{v.outcome.value}: {one_line(known[v.case])}\n")
+            head = f"{one_line(v.case)} [{clauses}] {v.outcome.value}: "
+            # One line: the reason as far as the screen is wide; the file has all of it.
+            room = max(KNOWN_REASON, WRAP - len(KNOWN_MARK) - 1 - len(head))
+            out.write(f"{paint(KNOWN_MARK, 'known')} {head}{_clipped(one_line(known[v.case]), room)}\n")
     by_area = tally.areas
     columns = [o for o in WORDS if any(c[o] for c in by_area.values())]
     out.write("\n" + f"{'area':<14}" + "".join(f"{WORDS[o]:>10}" for o in columns) + "\n")

@@ -32,3 +32,8 @@ def display_path(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """`count` and the noun in the number it takes: '1 case', '2 cases', '0 cases'."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"

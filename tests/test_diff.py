@@ -57,7 +57,7 @@ def test_changes_come_in_order_and_exit_1(tmp_path, capsys):
     assert "one is two" in flip  # B's message: what the new failure says
     kind = next(line for line in out.splitlines() if "area/kind" in line)
     assert kind.startswith("changed") and "uncaught-error" in kind
-    assert out.splitlines()[-1] == ("5 verdict(s) changed: 1 new failure, 1 fixed, 1 changed, "
+    assert out.splitlines()[-1] == ("5 verdicts changed: 1 new failure, 1 fixed, 1 changed, "
                                     "1 only in A, 1 only in B")
     assert out.splitlines()[0].startswith("A: reference on Modules/1.1.1")
 

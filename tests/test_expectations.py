@@ -592,7 +592,7 @@ def test_write_expectations_exits_0_once_written_though_cases_failed(recorded, c
     cases, known = recorded
     assert main(["--cases", str(cases), "--write-expectations", str(known)]) == ExitCode.OK
     assert load(known).entries["area/broken"].reason == "written by hand"
-    assert "recorded 2 known failure(s)" in capsys.readouterr().out
+    assert "recorded 2 known failures" in capsys.readouterr().out
 
 
 def test_an_unchanged_run_passes_the_gate_and_junit_skips_the_known_failures(recorded, tmp_path,

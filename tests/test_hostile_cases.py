@@ -21,6 +21,7 @@ from typing import Callable
 
 import pytest
 
+from conformance.text import counted
 from conformance.caseload import (MAX_BYTES, MAX_MODULES, MAX_NODES, CaseError, discover,
                                   find, load, load_all)
 from conformance.command import write_case_tree, write_tree
@@ -120,7 +121,8 @@ def refused_by_cli(box: Sandbox, path: Path, count: int = 1) -> str:
     proc = box.run()
     assert proc.returncode == ExitCode.CASE_ERROR, proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
-    assert lines[-1] == f"runner.py: {count} malformed case file(s); nothing was run", lines
+    assert lines[-1] == f"runner.py: {counted(count, 'malformed case file')}; nothing was run", \
+        lines
     assert len(lines) == count + 1, lines
     mine = [line for line in lines if os.fsdecode(path.name) in line
             or repr(os.fsdecode(path.name))[1:-1] in line]
@@ -647,7 +649,8 @@ def test_many_hostile_files_at_once_are_each_one_line(box, hostile):
     assert time.perf_counter() - started < 60
     assert proc.returncode == ExitCode.CASE_ERROR
     lines = proc.stderr.splitlines()
-    assert lines[-1] == f"runner.py: {len(expected)} malformed case file(s); nothing was run"
+    assert lines[-1] == (f"runner.py: {counted(len(expected), 'malformed case file')}; "
+                         "nothing was run")
     assert len(lines) == len(expected) + 1
     assert box.runs() == []
     hostile(GROUP, f"all {len(expected)} hostile files above in one case directory",

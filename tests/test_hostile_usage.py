@@ -43,7 +43,7 @@ def test_a_run_where_every_case_was_not_applicable_is_no_success(tmp_path, capsy
     for extra in ([], ["--expectations", str(known)]):
         assert main(["--cases", str(root), *extra]) == ExitCode.NOTHING_TESTED
         said = capsys.readouterr().err.strip().splitlines()[-1]
-        assert said == "nothing was tested: all 2 case(s) were not applicable to reference (no " \
+        assert said == "nothing was tested: all 2 cases were not applicable to reference (no " \
                        "case passed); exit 8"
     hostile("A run must not turn green by accident", "a run in which every case is not "
             "applicable and none passed (also with an expectations file recording nothing)",

@@ -89,7 +89,7 @@ def test_a_run_removes_the_trees_an_earlier_run_kept_that_no_longer_fail(tmp_pat
     capsys.readouterr()
     assert main(argv) == ExitCode.FAILED
     assert sorted(kept_trees(kept)) == ["one/broken"]
-    assert "removed 2 case tree(s) an earlier run kept" in capsys.readouterr().out
+    assert "removed 2 case trees an earlier run kept" in capsys.readouterr().out
     assert not (kept / "two" / "deep").exists()                # emptied, so removed
     assert (kept / "two" / "notes.txt").read_text() == "the user's"
     assert (kept / "three" / "mine").is_dir() and not (kept / "three" / "broken").exists()

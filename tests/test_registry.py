@@ -68,7 +68,7 @@ def test_loader_file_declares_everything(tmp_path):
     ("name: x\n", 1, "", "'command' must be a non-empty string"),
     ("name: x\ncommand: ls\ncolour: red\n", 3, "colour", "unknown key"),
     ("name: x\ncommand: ls\nsandbox: maybe\n", 3, "sandbox", "true or false"),
-    ("name: x\ncommand: ls\nspec: 1.1\n", 3, "spec", "quoted"),
+    ("name: x\ncommand: ls\nspec: 1.1\n", 3, "spec", "quote it: spec: \"1.1\""),
     ("name: x\ncommand: ls\ntimeout: -1\n", 3, "timeout", "from 0.1 to 86400 seconds, not -1"),
     ("name: x\ncommand: ls\ntimeout: .nan\n", 3, "timeout", "must be finite, not nan"),
     ("name: x\ncommand: ls\ntimeout: .inf\n", 3, "timeout", "must be finite, not inf"),

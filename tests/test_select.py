@@ -12,7 +12,8 @@ from conformance.cli import main
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.results import read
-from conformance.select import (NEVER_STARTED_AFTER, SelectionError, Stop, counted, parse,
+from conformance.text import counted
+from conformance.select import (NEVER_STARTED_AFTER, SelectionError, Stop, parse,
                                 selection)
 from tests.test_cli import BROKEN, GOOD, write_case
 
