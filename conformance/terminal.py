@@ -359,7 +359,7 @@ def summary(results: Results, out: TextIO,
                   + "\n")
     if skipped:
         out.write(f"\n{skip_line(skipped)}\n")
-    state = "" if results.complete else f" (interrupted: {one_line(results.where_stopped())})"
+    state = "" if results.complete else f" (incomplete: {one_line(results.where_stopped())})"
     ok = results.ok
     out.write(f"\n{one_line(results.loader)}, Modules/{results.spec}: "
               f"{paint(closing_line(results), 'pass' if ok else 'fail')} "

@@ -251,7 +251,7 @@ def test_an_interrupted_run_takes_its_status_line_off_before_the_summary(tmp_pat
     shown = screen(out.getvalue())
     assert any(line.startswith("PASS") and "area/a" in line for line in shown)
     assert not any("[2/3]" in line for line in shown)
-    assert "interrupted: stopped after 1 of 3 cases; the next was area/b" in shown[-2]
+    assert "incomplete: stopped after 1 of 3 cases; the next was area/b" in shown[-2]
 
 
 def test_titles_notes_reasons_and_skip_reasons_are_shown_escaped(tmp_path):
