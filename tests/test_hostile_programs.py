@@ -30,8 +30,11 @@ REPO = Path(__file__).resolve().parent.parent
 GROUP = "Hostile programs"
 SPEC = "1.1.1"
 #: CPU seconds a hostile program gets; a verdict must come within TIMEOUT + SLACK wall seconds.
+#: The worker's own wall limit ends a program at twice TIMEOUT and a margin; SLACK is generous
+#: beyond that (a worker started on a loaded machine): what is checked is that a program cannot
+#: hold the run, not how fast the machine is.
 TIMEOUT = 0.5
-SLACK = 4.0
+SLACK = 30.0
 
 START = "var t = require('conformanceHarness').start(require);\n"
 #: Every hostile program first leaves traces a clean next case must not see.
