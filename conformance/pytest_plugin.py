@@ -12,6 +12,7 @@ from conformance.contract import Loader
 from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, find, load
 from conformance.case import Case
 from conformance.expectations import Expectations, ExpectationsError, Standing
+from conformance.features import Features, resolve as resolve_features
 from conformance.registry import LoaderError, from_options, timeout_problem
 from conformance.outcomes import UNRECORDABLE, Outcome, Verdict
 from conformance.run import DEFAULT_TIMEOUT, run_case
@@ -21,6 +22,10 @@ _LOADER = pytest.StashKey[Loader]()
 _SPEC = pytest.StashKey[str]()
 _TIMEOUT = pytest.StashKey[float]()
 _KNOWN = pytest.StashKey[Expectations]()
+#: The loader's optional features as the run knows them: declared, else probed once per
+#: process (as the command line does), so that a case needing a feature the loader lacks is
+#: not applicable rather than failed.
+_FEATURES = pytest.StashKey[Features]()
 
 
 class ConformanceWarning(UserWarning):
@@ -170,8 +175,11 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         config = self.config
-        verdict = run_case(self.case, config.stash[_LOADER], config.stash[_SPEC],
-                           config.stash[_TIMEOUT])
+        loader = config.stash[_LOADER]
+        if _FEATURES not in config.stash:
+            config.stash[_FEATURES] = resolve_features(loader, config.stash[_TIMEOUT])
+        verdict = run_case(self.case, loader, config.stash[_SPEC], config.stash[_TIMEOUT],
+                           config.stash[_FEATURES].known)
         known = config.stash.get(_KNOWN, None)
         if known is not None:
             against = _against(known, verdict)  # xfails a recorded failure, unchanged

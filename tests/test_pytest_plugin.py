@@ -328,3 +328,21 @@ def test_the_shipped_examples_are_found_in_the_installed_wheel(installed, tmp_pa
     assert shipped.is_relative_to(installed.venv), proc.stdout + proc.stderr
     assert sorted(p.name for p in shipped.iterdir()) == \
         sorted(p.name for p in (repo / "examples").iterdir() if p.is_file())
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_loader_without_an_optional_feature_gets_the_command_lines_verdicts(pytester, tmp_path):
+    """Node has no require.paths: the command line probes that and finds the cases needing it
+    not applicable; so must the pytest route, not fail them."""
+    import json
+
+    from conformance.cli import main
+
+    out = tmp_path / "r.json"
+    main(["--loader", "node", "-k", "paths/", "--json", str(out)])
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    outcomes = [line["outcome"] for line in lines if "outcome" in line]
+    assert outcomes and "skip" in outcomes
+    result = pytester.runpytest("--conformance", "--loader", "node", "-k", "paths/", "-p",
+                                "no:cacheprovider")
+    result.assert_outcomes(passed=outcomes.count("pass"), skipped=outcomes.count("skip"))
