@@ -490,7 +490,7 @@ def run_command(argv: Sequence[str]) -> int:
         return ExitCode.INTERRUPTED
     started = time.perf_counter()
     complete, changed, stopped = True, None, None
-    stop = Stop(args.max_fail)
+    stop = Stop(args.max_fail, setup.known.known if setup.known else None)
     verdicts = run_cases(suite, loader, spec, setup.timeout, None, jobs, features.known)
     try:
         for done, verdict in enumerate(verdicts, 1):

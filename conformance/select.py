@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from conformance.case import Case
 from conformance.clauses import catalogue
@@ -204,14 +204,18 @@ NEVER_STARTED_AFTER = 3
 class Stop:
     """Watches a run's verdicts, in case order, and says when it is to stop early:
 
-    - after `max_fail` cases failed, were blocked, errored or timed out (--max-fail, -x);
+    - after `max_fail` cases failed, were blocked, errored or timed out (--max-fail, -x), not
+      counting the failures an expectations file records as they ended (`known` gives their
+      reason): a gated run stops at a new or changed failure, never at a known one;
     - when the first NEVER_STARTED_AFTER applicable cases (skips are not counted) all ended
       with a NEVER_STARTED kind and one message: the loader never started, and the rest
       would end the same way. Any other verdict among them (a pass, a failed assertion, a
       different message) turns this rule off for the run."""
 
-    def __init__(self, max_fail: int | None = None):
+    def __init__(self, max_fail: int | None = None,
+                 known: Callable[[Verdict], str | None] | None = None):
         self.max_fail = max_fail
+        self.known = known
         self.failed = 0
         self.applicable = 0
         self.first: Verdict | None = None  # the first applicable verdict, while the rule holds
@@ -219,7 +223,7 @@ class Stop:
 
     def after(self, verdict: Verdict) -> str | None:
         """Why the run stops after this verdict, in one line; None to go on."""
-        if verdict.outcome in FAILING:
+        if verdict.outcome in FAILING and not (self.known and self.known(verdict)):
             self.failed += 1
         if self.watching and verdict.outcome is not Outcome.SKIP:
             self.applicable += 1

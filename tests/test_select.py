@@ -248,3 +248,22 @@ def test_max_fail_takes_a_number_of_one_or_more(value, capsys):
     assert stop.value.code == ExitCode.USAGE_ERROR
     assert f"argument --max-fail: {value!r} is not a number of cases, 1 or more" in \
         capsys.readouterr().err
+
+
+def test_a_gated_run_stops_at_a_new_failure_never_at_a_known_one(tmp_path, capsys):
+    """With --expectations, -x stops at the first failure the file does not record as it ended:
+    the recorded ones are the run's expected result, not a reason to stop."""
+    root = tmp_path / "cases"
+    for name in ("area/a-known", "area/b-known", "area/c-good", "area/d-new", "area/e-good"):
+        write_case(root, name, BROKEN if "known" in name else GOOD)
+    known = tmp_path / "known.yaml"
+    assert main(["--cases", str(root), "--write-expectations", str(known)]) == ExitCode.OK
+    write_case(root, "area/d-new", BROKEN)  # a failure the file does not record
+    out = tmp_path / "r.json"
+    capsys.readouterr()
+    status = main(["--cases", str(root), "--expectations", str(known), "-x", "--json", str(out)])
+    results = read(out)
+    assert status == ExitCode.FAILED
+    assert [v.case for v in results.verdicts] == ["area/a-known", "area/b-known", "area/c-good",
+                                                  "area/d-new"]
+    assert "stopped at --max-fail 1: 1 case did not pass" in capsys.readouterr().err
