@@ -546,7 +546,9 @@ def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
             return ExitCode.EXPECTATIONS_ERROR
         status = ExitCode.OK if check.comparison.ok else ExitCode.FAILED
     if results.nothing_tested:
-        print(f"nothing was tested: all {counted(results.tally.done, 'case')} were not applicable to "
+        print(f"nothing was tested: {'the' if results.tally.done == 1 else 'all'} "
+              f"{counted(results.tally.done, 'case')} "
+              f"{'was' if results.tally.done == 1 else 'were'} not applicable to "
               f"{results.loader} (no case passed); exit {int(ExitCode.NOTHING_TESTED)}",
               file=sys.stderr)
         return ExitCode.NOTHING_TESTED

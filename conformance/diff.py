@@ -104,7 +104,9 @@ def tally(differences: Sequence[Difference], a: Results, b: Results) -> str:
     """One line: how many cases changed, of each Change."""
     if not differences:
         return f"no verdict changed ({a.tally.done} cases in A, {b.tally.done} in B)"
-    parts = [f"{sum(d.change is c for d in differences)} {c.value}" for c in Change]
+    counts = [(sum(d.change is c for d in differences), c) for c in Change]
+    parts = [counted(n, c.value, "new failures") if c is Change.NEW_FAILURE else f"{n} {c.value}"
+             for n, c in counts if n]
     return f"{counted(len(differences), 'verdict')} changed: {', '.join(parts)}"
 
 
@@ -158,10 +160,14 @@ def diff_command(argv: Sequence[str]) -> int:
                            "loaders): the cases whose verdict (outcome, kind, clauses blamed) "
                            "changed, new failures first, then fixed, other changes, and cases "
                            "in one run only. Exit 0 when nothing changed, 1 when a verdict "
-                           "changed (a CI job can gate on it), 4 when a file cannot be read.")
+                           "changed (a CI job can gate on it; with --new-failures, only when "
+                           "a case fails in B that did not in A), 4 when a file cannot be "
+                           "read.")
     p.add_argument("a", type=Path, metavar="A", help="the results file of the earlier run")
     p.add_argument("b", type=Path, metavar="B", help="the results file of the later run")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--new-failures", action="store_true",
+                   help="exit 1 only for a new failure, so that fixing a case passes the gate")
     args = p.parse_args(argv)
 
     def body() -> int:
@@ -169,6 +175,8 @@ def diff_command(argv: Sequence[str]) -> int:
         differences = compare(a, b, args.a, args.b)
         render = render_markdown if args.markdown else render_text
         print(render(a, b, args.a, args.b, differences), end="")
-        return ExitCode.FAILED if differences else ExitCode.OK
+        gating = [d for d in differences
+                  if not args.new_failures or d.change is Change.NEW_FAILURE]
+        return ExitCode.FAILED if gating else ExitCode.OK
 
     return guarded(p.prog, body)

@@ -416,7 +416,7 @@ def first_reason(verdict: Verdict, spec: str) -> str:
     message = stable(verdict.message)
     if not grounds:
         return message
-    return f"{message} Rests on " + "; ".join(grounds)
+    return f"{message.rstrip('.')}. Rests on " + "; ".join(grounds)
 
 
 def dump(results: Results, previous: Expectations | None = None) -> str:

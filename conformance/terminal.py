@@ -348,9 +348,12 @@ def summary(results: Results, out: TextIO,
         for v in recorded:
             clauses = one_line(", ".join(v.blame or v.clauses))
             head = f"{one_line(v.case)} [{clauses}] {v.outcome.value}: "
+            reason = one_line(known[v.case])
+            reason = reason[len(v.outcome.value) + 2:] if reason.startswith(
+                f"{v.outcome.value}: ") else reason  # said once
             # One line: the reason as far as the screen is wide; the file has all of it.
             room = max(KNOWN_REASON, WRAP - len(KNOWN_MARK) - 1 - len(head))
-            out.write(f"{paint(KNOWN_MARK, 'known')} {head}{_clipped(one_line(known[v.case]), room)}\n")
+            out.write(f"{paint(KNOWN_MARK, 'known')} {head}{_clipped(reason, room)}\n")
     by_area = tally.areas
     columns = [o for o in WORDS if any(c[o] for c in by_area.values())]
     out.write("\n" + f"{'area':<14}" + "".join(f"{WORDS[o]:>10}" for o in columns) + "\n")

@@ -68,6 +68,13 @@ def test_changes_come_in_order_and_exit_1(tmp_path, capsys):
             "require.returns-exports | assertion 1 failed: one is two") in md
     assert "| only in B | `area/new` | — | pass | 1 assertion(s) held |" in md
 
+    assert diff(capsys, "--new-failures", a, b)[0] == ExitCode.FAILED  # area/flip
+    c = run_suite(tmp_path, "c", {"area/flip": GOOD, "area/mend": GOOD, "area/kind": THROWS,
+                                  "area/gone": GOOD, "area/same": GOOD})
+    status, out, _ = diff(capsys, "--new-failures", a, c)  # a fix and a changed failure
+    assert status == ExitCode.OK and out.splitlines()[-1] == "2 verdicts changed: 1 fixed, 1 changed"
+    assert diff(capsys, a, c)[0] == ExitCode.FAILED
+
 
 def test_an_unchanged_run_exits_0(tmp_path, capsys):
     a = run_suite(tmp_path, "a", {"area/good": GOOD, "area/broken": BROKEN})

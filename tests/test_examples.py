@@ -1,6 +1,7 @@
 """conformance.examples: where the example loaders are, in a checkout (installed: see
 tests/test_pytest_plugin.py, which runs it from a wheel)."""
 
+import os
 import subprocess
 import sys
 
@@ -26,6 +27,9 @@ def test_an_unknown_name_is_one_line_naming_the_examples(capsys):
 
 
 def test_run_as_a_module_it_prints_the_folder(repo, tmp_path):
+    # This checkout's package, whatever copy is installed: from tmp_path, the checkout is not
+    # on the path by itself.
     proc = subprocess.run([sys.executable, "-m", "conformance.examples"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(repo)})
     assert proc.returncode == 0 and proc.stdout == f"{repo / 'examples'}\n", proc.stderr

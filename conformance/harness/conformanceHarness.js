@@ -57,6 +57,9 @@ function show(value, other) {
     if (value === null) {
         return 'null';
     }
+    if (value === undefined) {
+        return 'undefined';
+    }
     if (typeof value === 'object' || typeof value === 'function') {
         var keys = [];
         try {
