@@ -13,7 +13,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
@@ -29,6 +29,7 @@ from conformance.judge import judge
 from conformance.outcomes import PRECISION_GOAL, Kind, Outcome, Verdict, caught_by, precision
 from conformance.clauses import SPEC_PAGES, archived, catalogue
 from conformance.report import case_counts, read_benchmark, render
+from conformance.repeat import Repeated, merged
 from conformance.reporters import Reporters
 from conformance.results import (OutputError, Results, ResultsError, Writer, check_output,
                                  check_output_dir, read, write, write_atomically)
@@ -229,6 +230,16 @@ def _run_parser() -> argparse.ArgumentParser:
                              "out (results written as for an interrupted run; exit 1)")
     select.add_argument("-x", dest="max_fail", action="store_const", const=1,
                         help="stop at the first case that does not pass: --max-fail 1")
+
+    def times(text: str) -> int:
+        if not text.isdigit() or not 1 <= int(text) <= 100:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of runs from 1 to 100")
+        return int(text)
+
+    p.add_argument("--repeat", type=times, default=1, metavar="N",
+                   help="run each case N times in a row (on as many processes as -j gives): a "
+                        "case that does not end the same way every time is an error of kind "
+                        "flaky, never recorded as a known failure")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR",
                    help="the case directory (default: the suite's own cases); a case "
                         "program runs with your rights and, on a loader command such as node, "
@@ -491,7 +502,11 @@ def run_command(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     complete, changed, stopped = True, None, None
     stop = Stop(args.max_fail, setup.known.known if setup.known else None)
-    verdicts = run_cases(suite, loader, spec, setup.timeout, None, jobs, features.known)
+    verdicts: Iterable[Verdict] = (
+        run_cases(suite, loader, spec, setup.timeout, None, jobs, features.known)
+        if args.repeat == 1 else
+        merged(run_cases(Repeated(suite, args.repeat), loader, spec, setup.timeout, None, jobs,
+                         features.known), args.repeat))
     try:
         for done, verdict in enumerate(verdicts, 1):
             with signals.held():  # every output has the verdict whole (a line, a kept tree)

@@ -111,6 +111,8 @@ class Kind(str, enum.Enum):
     # The loader (a host) carried state from an earlier program into this one: its canary
     # found a global, a changed prototype or a cached module of an earlier case.
     STATE_LEAK = "state-leak"
+    # Run several times (--repeat), the case did not end the same way every time.
+    FLAKY = "flaky"
 
     def __str__(self) -> str:
         return self.value
@@ -147,10 +149,11 @@ KIND_OUTCOMES: Mapping[Kind, tuple[Outcome, ...]] = types.MappingProxyType({
     Kind.PROTOCOL_VIOLATION: (Outcome.ERROR,),
     Kind.NOT_APPLICABLE: (Outcome.SKIP,),
     Kind.STATE_LEAK: (Outcome.ERROR,),
+    Kind.FLAKY: (Outcome.ERROR,),
 })
 #: Kinds no expectations file records, and no run is green with: faults of the loader's
-#: isolation between cases, not of the case they land on.
-UNRECORDABLE: tuple[Kind, ...] = (Kind.STATE_LEAK,)
+#: isolation between cases, not of the case they land on, and verdicts that do not repeat.
+UNRECORDABLE: tuple[Kind, ...] = (Kind.STATE_LEAK, Kind.FLAKY)
 #: The kind of a verdict on failed assertions, by the outcome the levels of their clauses
 #: decide (a MUST fails, a SHOULD warns, a reading is advisory).
 FAILED_ASSERTION_KINDS: Mapping[Outcome, Kind] = types.MappingProxyType({
