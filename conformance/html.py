@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -58,8 +59,18 @@ def _spec_link(version: str) -> str:
     return f'<a href="{_e(SPEC_PAGES[version])}">Modules/{_e(version)}</a>'
 
 
-def _run_name(run: Results) -> str:
-    return _e(one_line(f"{run.loader} {run.spec}"))
+def _run_name(run: Results, names: dict[int, str] | None = None) -> str:
+    """The run's loader and spec version; where two runs share both, also the name it was
+    given (its file's name) to tell them apart."""
+    extra = (names or {}).get(id(run))
+    return _e(one_line(f"{run.loader} {run.spec}" + (f" ({extra})" if extra else "")))
+
+
+def _names(runs: Sequence[Results], paths: Sequence[Path]) -> dict[int, str]:
+    """id(run) -> its file's name, for the runs that share their loader and spec version with
+    another run."""
+    shared = Counter((r.loader, r.spec) for r in runs)
+    return {id(r): p.name for r, p in zip(runs, paths) if shared[(r.loader, r.spec)] > 1}
 
 
 def find_case(root: Path, case_id: str) -> Case | str:
@@ -80,7 +91,7 @@ def find_case(root: Path, case_id: str) -> Case | str:
     return f"no case file for it under {root}"
 
 
-def _summary(runs: Sequence[Results]) -> list[str]:
+def _summary(runs: Sequence[Results], names: dict[int, str]) -> list[str]:
     head = "".join(f"<th>{OUTCOME_WORDS[o]}</th>" for o in Outcome)
     lines = ["<table><tr><th>loader</th><th>spec</th><th>sandbox</th><th>passed</th>"
              f"{head}</tr>"]
@@ -88,7 +99,7 @@ def _summary(runs: Sequence[Results]) -> list[str]:
         passed, total = applicable(run)
         stopped = f" ({_e(run.where_stopped())})" if not run.complete else ""
         cells = "".join(f'<td class="num">{run.count(o)}</td>' for o in Outcome)
-        lines.append(f"<tr><td>{_e(one_line(run.loader))}{stopped}</td>"
+        lines.append(f"<tr><td>{_run_name(run, names)}{stopped}</td>"
                      f"<td>{_spec_link(run.spec)}</td><td>{'yes' if run.sandbox else 'no'}</td>"
                      f'<td class="num">{passed}/{total}</td>{cells}</tr>')
     return lines + ["</table>"]
@@ -102,9 +113,9 @@ def _ref(clause) -> str:
     return f'<a href="{_e(clause.link("1.1.1"))}">{_e(ref)}</a>'
 
 
-def _matrix(runs: Sequence[Results]) -> list[str]:
+def _matrix(runs: Sequence[Results], names: dict[int, str]) -> list[str]:
     """Clauses x runs, each cell report.clause_status's verdict."""
-    heads = "".join(f"<th>{_run_name(r)}</th>" for r in runs)
+    heads = "".join(f"<th>{_run_name(r, names)}</th>" for r in runs)
     lines = ["<table><tr><th>clause</th><th>Modules/1.1.1</th><th>level (1.0 / 1.1 / 1.1.1)"
              f"</th>{heads}</tr>"]
     for clause in catalogue().values():
@@ -148,9 +159,11 @@ def _failure(v: Verdict, found: Case | str) -> list[str]:
     return lines + _sources(found) + ["</details>"]
 
 
-def render(runs: Sequence[Results], root: Path) -> str:
+def render(runs: Sequence[Results], root: Path, paths: Sequence[Path] = ()) -> str:
     """The whole page: a summary, the clause matrix, and every verdict of each run that is not
-    a pass or not applicable, with the sources of its case read from root."""
+    a pass or not applicable, with the sources of its case read from root; `paths`: the runs'
+    files, to tell apart two runs of one loader and spec version."""
+    names = _names(runs, paths)
     cases: dict[str, Case | str] = {}
     specs = ", ".join(_spec_link(v) for v in sorted({r.spec for r in runs}))
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -158,17 +171,17 @@ def render(runs: Sequence[Results], root: Path) -> str:
            "<h1>CommonJS conformance report</h1>",
            f"<p>CommonJS {specs}; suite {_e(', '.join(sorted({r.suite for r in runs})))}. "
            "Rendered from results files by <code>commonjs-conformance html</code>.</p>",
-           "<h2>Summary</h2>"] + _summary(runs)
+           "<h2>Summary</h2>"] + _summary(runs, names)
     out += ["<h2>Clause matrix</h2>",
             "<p>Every clause a running program can check. <b>pass</b>: every case citing it "
             "that ran passed; <b>FAIL</b>: cases whose verdict blames a MUST; <b>warning</b>: "
             "the same for a SHOULD; <b>advisory</b>: the project's reading was not met (never a "
             "failure); <b>blocked</b>: a case could not reach its test; <b>n/a</b>: no case "
             "applied; —: not in that spec version. Counts are of cases that ran.</p>"]
-    out += _matrix(runs)
+    out += _matrix(runs, names)
     for run in runs:
         shown = [v for v in run.verdicts if v.outcome not in CLEAN]
-        out.append(f"<h2>{_run_name(run)}: failures, warnings and advisories</h2>")
+        out.append(f"<h2>{_run_name(run, names)}: failures, warnings and advisories</h2>")
         if not shown:
             out.append("<p>Every applicable case passed.</p>")
         for v in shown:
@@ -197,7 +210,7 @@ def html_command(argv: Sequence[str]) -> int:
         if not root.is_dir():
             raise Refused(ExitCode.USAGE_ERROR, f"error: --cases {root}: no such directory")
         check_destination(args.output, args.results)
-        emit(args.output, render(read_runs(args.results), root), "the HTML report")
+        emit(args.output, render(read_runs(args.results), root, args.results), "the HTML report")
         return ExitCode.OK
 
     return guarded(p.prog, body)

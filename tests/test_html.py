@@ -52,6 +52,11 @@ def test_page_has_matrix_failures_and_sources(tmp_path, capsys):
     # The case's source, read from the case directory.
     assert "t.same(1, 2, &#x27;one is two&#x27;);" in page
     assert "<h5><code>program</code> (main)</h5>" in page
+    # Two runs of one loader and spec version are told apart by their files' names.
+    again = run_suite(tmp_path, "again", cases)
+    page = render(tmp_path, capsys, a, again, b, "--cases", tmp_path / "cases-a")
+    assert (f"<th>reference 1.1.1 ({a.name})</th><th>reference 1.1.1 ({again.name})</th>"
+            "<th>reference-sandbox 1.1.1</th>") in page
 
 
 def test_markup_from_cases_and_runs_is_inert(tmp_path, capsys):
