@@ -10,6 +10,7 @@ from conformance.features import Features
 from conformance.outcomes import Kind, Outcome, Verdict
 from conformance.results import Results
 from conformance.terminal import About, Progress, TerminalReporter, summary, wants_color
+from tests.test_cli import BROKEN, GOOD
 
 HOSTILE = "x\x1b[2J\x07\u2028\ud800y"
 SHOWN = "x\\x1b[2J\\x07\\u2028\\ud800y"
@@ -34,28 +35,6 @@ def test_every_supplied_string_is_shown_escaped_on_one_line():
 
 #: Any colour or style code (SGR); the live status line's cursor codes are not colours.
 COLOUR = re.compile("\x1b\\[[0-9;]*m")
-
-BROKEN = """\
-title: An assertion that cannot hold, to see the run fail
-clauses: [require.returns-exports]
-modules:
-  program: |
-    var t = require('conformanceHarness').start(require);
-    t.same(1, 2, 'one is two');
-    t.done();
-"""
-GOOD = """\
-title: A required module's exports come back from require
-clauses: [require.returns-exports]
-modules:
-  program: |
-    var t = require('conformanceHarness').start(require);
-    t.same(require('thing').value, 42, 'require returns what the module exported');
-    t.done();
-  thing: |
-    exports.value = 42;
-"""
-
 
 class Tty(io.StringIO):
     """A stream that says it is a terminal."""
