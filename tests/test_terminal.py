@@ -36,6 +36,7 @@ def test_every_supplied_string_is_shown_escaped_on_one_line():
 #: Any colour or style code (SGR); the live status line's cursor codes are not colours.
 COLOUR = re.compile("\x1b\\[[0-9;]*m")
 
+
 class Tty(io.StringIO):
     """A stream that says it is a terminal."""
 
