@@ -9,7 +9,9 @@ from xml.sax.saxutils import escape, quoteattr
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import Outcome
 from conformance.results import Results
-from conformance.summary import Parser, applicable, check_destination, emit, guarded, read_runs
+from conformance.parser import Parser
+from conformance.publish import check_destination, emit, guarded, read_runs
+from conformance.summary import applicable
 from conformance.text import one_line
 
 #: The badge's colours (shields' brightgreen, yellow, red, lightgrey, and its label grey).

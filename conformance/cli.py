@@ -21,6 +21,7 @@ from conformance.caseload import (SUFFIXES, CaseError, Suite, default_root, disc
                                   load_all)
 from conformance.select import Selection, SelectionError, Stop, listing, selection
 from conformance.exitcodes import ExitCode
+from conformance.parser import Parser
 from conformance.contract import Ending, Loader, Program, capabilities
 from conformance.keep import KeepReporter
 from conformance.registry import LoaderError, from_options, known, timeout_problem
@@ -143,27 +144,6 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with exit 4 for a bad command line, its usage naming the command as called."""
-
-    def __init__(self, *args, prog: str = "runner.py", **kwargs):
-        name = self.invoked()
-        super().__init__(*args, prog=name + prog.removeprefix("runner.py"), **kwargs)
-
-    @staticmethod
-    def invoked() -> str:
-        """The name the command was called by: `runner.py` or `commonjs-conformance` (the base
-        name of sys.argv[0]); `runner.py` where it was called by no name of its own (python
-        -m, or main() called from Python)."""
-        name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-        return name if name == "runner.py" or name.startswith("commonjs-conformance") \
-            else "runner.py"
-
-    def error(self, message: str):  # argparse exits 2, which we keep for interruptions
-        self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
-
-
 def _add_loader_options(p: argparse.ArgumentParser) -> None:
     group = p.add_argument_group("the loader (one of --loader, --loader-cmd, --loader-file)")
     group.add_argument("--loader", metavar="NAME",
@@ -199,9 +179,9 @@ def _loader(args: argparse.Namespace):
 
 def _run_parser() -> argparse.ArgumentParser:
     commands = "\n".join(f"  {name:9} {about}" for name, (_, about) in COMMANDS.items())
-    p = _Parser(prog="runner.py [run]",
+    p = Parser(prog="runner.py [run]",
                 description="Run the conformance cases against a loader and judge every one.",
-                epilog=f"commands (`{_Parser.invoked()} COMMAND --help` for each; run is the "
+                epilog=f"commands (`{Parser.invoked()} COMMAND --help` for each; run is the "
                        f"default):\n{commands}",
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_loader_options(p)
@@ -281,7 +261,7 @@ def _run_parser() -> argparse.ArgumentParser:
 
 
 def _exec_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="runner.py exec",
+    p = Parser(prog="runner.py exec",
                 description="Run a directory of CommonJS modules (module id a/b is the file "
                             "ROOT/a/b.js) on a loader, the reference loader by default, with a "
                             "global print() there; or, given a case id instead of a directory, "
@@ -423,7 +403,7 @@ def _list_cases(root: Path, chosen: Selection) -> int:
     """--list: print the cases the selection takes, one line each, running none; the exit
     status a run would have before it starts (4 no case directory, 6 a malformed case file,
     5 no case selected), else 0."""
-    name = _Parser.invoked()
+    name = Parser.invoked()
     if not root.is_dir():
         print(f"{name}: error: no case directory at {root}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -445,7 +425,7 @@ def _list_cases(root: Path, chosen: Selection) -> int:
 
 def run_command(argv: Sequence[str]) -> int:
     args = _run_parser().parse_args(argv)
-    name = _Parser.invoked()
+    name = Parser.invoked()
     try:
         chosen = selection(args.keyword, args.clause)
     except SelectionError as exc:
@@ -682,7 +662,7 @@ def _load_cases(root: Path | None) -> tuple[list, int]:
 
 
 def clauses_command(argv: Sequence[str]) -> int:
-    p = _Parser(prog="runner.py clauses",
+    p = Parser(prog="runner.py clauses",
                 description="Print the clause catalogue, each clause with the spec's sentence "
                             "and the number of cases citing it; exit 1 if a loader-testable "
                             f"clause has fewer than {MIN_CASES}. With a clause id: that clause "
@@ -749,7 +729,7 @@ def _show_clause(clause, cases: Sequence[str]) -> None:
 
 
 def mutants_command(argv: Sequence[str]) -> int:
-    p = _Parser(prog="runner.py mutants",
+    p = Parser(prog="runner.py mutants",
                 description="Run every case against every deliberately broken reference loader "
                             "(mutant) and every conforming variant of it, writing one results "
                             "JSON each; exit 1 if a mutant is not caught by a case citing the "
@@ -800,7 +780,7 @@ def mutants_command(argv: Sequence[str]) -> int:
 
 
 def report_command(argv: Sequence[str]) -> int:
-    p = _Parser(prog="runner.py report",
+    p = Parser(prog="runner.py report",
                 description="Render REPORT.md from results JSON files (from --json or mutants).")
     p.add_argument("results", type=Path, nargs="+", metavar="RESULTS")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")

@@ -11,7 +11,8 @@ from conformance.exitcodes import ExitCode
 from conformance.outcomes import Outcome, Verdict
 from conformance.report import markdown_code, markdown_text
 from conformance.results import Results
-from conformance.summary import Parser, Refused, guarded, read_runs
+from conformance.parser import Parser
+from conformance.publish import Refused, guarded, read_runs
 from conformance.text import counted, one_line
 
 

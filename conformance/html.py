@@ -16,8 +16,9 @@ from conformance.exitcodes import ExitCode
 from conformance.outcomes import CLEAN, Outcome, Verdict
 from conformance.report import clause_status
 from conformance.results import Results
-from conformance.summary import (OUTCOME_WORDS, Parser, Refused, applicable, check_destination,
-                                 emit, guarded, read_runs)
+from conformance.parser import Parser
+from conformance.publish import Refused, check_destination, emit, guarded, read_runs
+from conformance.summary import OUTCOME_WORDS, applicable
 from conformance.text import one_line
 
 #: A cell of the clause matrix (see report.clause_status) -> its CSS class, by first word.

@@ -1,96 +1,22 @@
-"""`summary RESULTS...`: a Markdown summary of runs for a CI job's summary page; and the reading
-and writing the publishing commands (summary, badge, diff, html) share."""
+"""`summary RESULTS...`: a Markdown summary of runs for a CI job's summary page."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Sequence
 
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import RECORDED, Outcome
+from conformance.parser import Parser
+from conformance.publish import check_destination, emit, guarded, read_runs
 from conformance.report import markdown_code, markdown_text
-from conformance.results import (OutputError, Results, ResultsError, check_output, read,
-                                 write_atomically)
-from conformance.text import one_line
+from conformance.results import Results
 
 #: Failing cases listed per run by default: GitHub takes at most 1 MiB of job summary.
 DEFAULT_LIMIT = 50
 #: How each outcome is named in counts and tables ("n/a" for a case not applicable).
 OUTCOME_WORDS = {o: ("n/a" if o is Outcome.SKIP else o.value) for o in Outcome}
-
-
-class Refused(Exception):
-    """A publishing command that cannot go on: its exit status and the one line saying why."""
-
-    def __init__(self, status: ExitCode, line: str):
-        super().__init__(status, line)
-        self.status, self.line = status, line
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, with a bad command line exiting 4 (2 is an interruption's status)."""
-
-    def error(self, message: str):
-        self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: error: {message}\n")
-
-
-def guarded(prog: str, body: Callable[[], int]) -> int:
-    """Run a command's body; a Refused becomes its one line on stderr and its exit status."""
-    try:
-        return int(body())
-    except Refused as refused:
-        print(f"{prog}: {refused.line}", file=sys.stderr)
-        return refused.status
-
-
-def read_runs(paths: Iterable[Path]) -> list[Results]:
-    """Each results file read; Refused (usage error, one line naming file and line) at the
-    first that cannot be read."""
-    runs = []
-    for path in paths:
-        try:
-            runs.append(read(path))
-        except ResultsError as exc:
-            raise Refused(ExitCode.USAGE_ERROR, one_line(str(exc))) from None
-    return runs
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
-def check_destination(output: Path | None, inputs: Sequence[Path], option: str = "-o") -> None:
-    """Refused (usage error) unless the output can be written and is none of the inputs (a
-    results file is never overwritten by a view of it). Checked before anything is read."""
-    if output is None:
-        return
-    for path in inputs:
-        if _same_file(output, path):
-            raise Refused(ExitCode.USAGE_ERROR, f"error: {option} {output} is the input {path}; "
-                          "it would be overwritten")
-    try:
-        check_output(output, option)
-    except OutputError as exc:
-        raise Refused(ExitCode.USAGE_ERROR, f"error: {exc}") from None
-
-
-def emit(output: Path | None, text: str, what: str) -> None:
-    """Write text to output atomically (Refused with an output error when that fails), or to
-    stdout when no output is given."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_atomically(output, text, what)
-    except OutputError as exc:
-        raise Refused(ExitCode.OUTPUT_ERROR, str(exc)) from None
 
 
 def applicable(run: Results) -> tuple[int, int]:

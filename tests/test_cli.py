@@ -261,11 +261,12 @@ def test_usage_names_the_command_as_it_was_called(repo, tmp_path, called, shown)
     program = [sys.executable, "runner.py"] if called == "runner.py" else \
         [sys.executable, "-c", "import sys; from conformance.cli import main; "
          "sys.argv[0] = 'commonjs-conformance'; sys.exit(main())"]
-    proc = subprocess.run([*program, "exec", "--timeout", "0"], cwd=repo, capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == ExitCode.USAGE_ERROR
-    assert proc.stderr.startswith(f"usage: {shown} exec ")
-    assert f"\n{shown} exec: error: " in proc.stderr
+    for command in ("exec", "summary"):  # every subcommand parses with the one Parser
+        proc = subprocess.run([*program, command, "--no-such-option"], cwd=repo,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == ExitCode.USAGE_ERROR
+        assert proc.stderr.startswith(f"usage: {shown} {command} ")
+        assert f"\n{shown} {command}: error: " in proc.stderr
 
 
 def test_runner_py_without_its_dependencies_says_to_install_them(repo):
