@@ -65,7 +65,9 @@ class _Signals:
     from then on, and while the final files are written, they are noted and deferred, so that a
     second Ctrl-C never loses the JUnit XML or leaves temporary directories behind. Inside
     `held()` (the reporters' start, and each verdict as they take it: a line of the results
-    file, a kept case) the first is deferred to its end."""
+    file, a kept case) the first is deferred to its end. Python only prints an exception raised
+    in some places (an at-fork hook while a loader process starts, a `__del__`): `poll()`, at
+    each verdict, raises such a swallowed stop again."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -74,6 +76,7 @@ class _Signals:
         self.holding = 0
         self.pending = False
         self.deferred = 0
+        self.raised = False  # a KeyboardInterrupt was raised to stop the run
         self._previous: dict[int, object] = {}
 
     def install(self) -> None:
@@ -93,8 +96,13 @@ class _Signals:
                 print("\nstill writing the results and removing temporary files; "
                       "one moment", file=sys.stderr, flush=True)
             return
-        self.stopping = True
+        self.stopping = self.raised = True
         raise KeyboardInterrupt
+
+    def poll(self) -> None:
+        """Raise the stop again if it was raised and the run goes on (it was swallowed)."""
+        if self.raised:
+            raise KeyboardInterrupt
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -105,7 +113,7 @@ class _Signals:
             self.holding -= 1
         if not self.holding and self.pending and not self.stopping:
             self.pending = False
-            self.stopping = True
+            self.stopping = self.raised = True
             raise KeyboardInterrupt
 
     def finishing(self) -> None:
@@ -473,6 +481,7 @@ def run_command(argv: Sequence[str]) -> int:
     try:
         with signals.held():
             reporters.start(planned)
+        signals.poll()
     except OutputError as exc:
         print(f"runner.py: error: {exc}; nothing was run", file=sys.stderr)
         return ExitCode.USAGE_ERROR
@@ -491,6 +500,7 @@ def run_command(argv: Sequence[str]) -> int:
         for done, verdict in enumerate(verdicts, 1):
             with signals.held():  # every output has the verdict whole (a line, a kept tree)
                 reporters.verdict(verdict)
+            signals.poll()
             stopped = stop.after(verdict) if done < len(suite) else None
             if stopped:
                 complete = False

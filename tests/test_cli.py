@@ -277,3 +277,37 @@ def test_runner_py_without_its_dependencies_says_to_install_them(repo):
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("runner.py: pyyaml, quickjs, jsonschema not installed for ")
     assert proc.stderr.rstrip().endswith(" -m pip install -e .")
+
+
+SWALLOWS_ITS_INTERRUPT = '''
+import os, signal, time
+from conformance.contract import Capabilities, Declaration, Execution
+
+
+class Swallower:
+    """Asks for Ctrl-C on its third case and swallows it, as an at-fork hook does."""
+    name = "swallower"
+    declaration = Declaration()
+    capabilities = Capabilities(waits_on_process=True)  # run() in the runner's own thread
+    calls = 0
+
+    def run(self, program):
+        Swallower.calls += 1
+        if Swallower.calls == 3:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+            except KeyboardInterrupt:
+                pass
+        return Execution(stdout="")
+'''
+
+
+def test_a_ctrl_c_swallowed_where_it_landed_still_stops_the_run(tmp_path, monkeypatch):
+    (tmp_path / "swallower.py").write_text(SWALLOWS_ITS_INTERRUPT)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "r.json"
+    status = main(["--loader", "swallower:Swallower", "-j", "1", "--json", str(out)])
+    results = read(out)
+    assert status == ExitCode.INTERRUPTED
+    assert not results.complete and 2 <= len(results.verdicts) <= 4
