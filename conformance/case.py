@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 DEFAULT_MAIN = "program"
@@ -33,6 +33,9 @@ class Case:
     relies: tuple[str, ...] = ()
     #: What the case file's `notes:` say of it (why it is written so), shown with a failure.
     notes: str = ""
+    #: A node profile case's files, path under the case root -> exact text; `modules` is then
+    #: empty, `main` the main file's path and `versions` ("node",). Empty for a spec case.
+    files: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def area(self) -> str:

@@ -16,7 +16,8 @@ FEATURES = ("require.main", "require.paths", "module.uri")
 
 @dataclass(frozen=True)
 class Program:
-    """A prepared case as a loader sees it: module sources (harness included) and the main id.
+    """A prepared case as a loader sees it: module sources (harness included) and the main id;
+    or, for a case of the node profile, its files and the main file's path.
 
     It carries nothing about what must happen: the runner alone judges the result.
     """
@@ -25,6 +26,10 @@ class Program:
     modules: Mapping[str, str]
     main: str
     timeout: float
+    #: A node profile case's files, path under the root -> text, the harness helper included
+    #: (conformanceHarness.js beside the main file); `modules` is then empty and `main` is the
+    #: main file's path. Empty for a Modules/1.1.1 case.
+    files: Mapping[str, str] = field(default_factory=dict)
 
 
 class Ending(enum.Enum):
@@ -70,6 +75,8 @@ class Declaration:
     #: How its runs are confined (conformance.confine: "environment" or "bwrap"); "" when
     #: they are not.
     confinement: str = ""
+    #: The profiles beyond Modules/1.1.1 it runs (docs/node-profile.md): "node".
+    profiles: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
