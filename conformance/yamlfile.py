@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import yaml
 
+from conformance.cache import Cache
 from conformance.text import display_path, one_line
 
 
@@ -66,13 +67,20 @@ class Document:
     """A parsed YAML document that can say on which line each field stands."""
 
     path: Path | str
-    root: yaml.Node
+    #: The document's nodes; None for data taken from the cache, until a line is asked for.
+    root: yaml.Node | None
     data: Any
     error_class: type[YamlError] = YamlError
     #: A digest of the file's bytes: the same digest, the same document.
     digest: bytes = b""
+    #: The file's text, kept while root is None (to find a line in).
+    text: str = ""
+    #: The data came from the cache: these bytes passed the schema before (conformance.cache).
+    cached: bool = False
 
     def line(self, field_path: Sequence[Any], key: bool = False) -> int:
+        if self.root is None:
+            self.root = _load(self.path, self.text, MAX_NODES, self.error_class)[0]
         node = self.root
         for part in field_path:
             if isinstance(node, yaml.MappingNode):
@@ -167,13 +175,18 @@ def _line_at(text: str, position: int) -> int:
 
 def read_document(path: Path | str, max_bytes: int,
                   error_class: type[YamlError] = YamlError,
-                  max_nodes: int = MAX_NODES) -> Document:
-    """Parse one YAML document safely; raises error_class naming the file and line."""
+                  max_nodes: int = MAX_NODES, cache: Cache | None = None) -> Document:
+    """Parse one YAML document safely; raises error_class naming the file and line. With a
+    cache, bytes it holds are not parsed again: their data comes from it (Document.cached)."""
     raw = _read_bytes(path, max_bytes, error_class)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise error_class(path, None, "", f"not UTF-8 (byte {exc.start})") from None
+    digest = hashlib.blake2b(raw, digest_size=16).digest()
+    kept = cache.get(digest) if cache is not None else None
+    if kept is not None:
+        return Document(path, None, kept, error_class, digest, text, cached=True)
     try:
         node, data = _load(path, text, max_nodes, error_class)
     except _Refused as exc:
@@ -190,8 +203,7 @@ def read_document(path: Path | str, max_bytes: int,
         raise error_class(path, line, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise error_class(path, None, "", f"invalid YAML: {exc}") from None
-    return Document(path, node, data, error_class,
-                    hashlib.blake2b(raw, digest_size=16).digest())
+    return Document(path, node, data, error_class, digest)
 
 
 #: What the parser itself (not the composer or constructor) raises on a file it cannot read.

@@ -10,6 +10,20 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def own_case_cache(tmp_path_factory):
+    """The case cache of this test session's own (conformance.cache), in this process and in
+    every runner it starts: no test reads what another run on the machine cached."""
+    from conformance import cache
+    before = os.environ.get(cache.ENVIRONMENT)
+    os.environ[cache.ENVIRONMENT] = str(tmp_path_factory.mktemp("case-cache"))
+    yield
+    if before is None:
+        del os.environ[cache.ENVIRONMENT]
+    else:
+        os.environ[cache.ENVIRONMENT] = before
+
+
 @pytest.fixture
 def repo() -> Path:
     """The checkout's top directory."""
