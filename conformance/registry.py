@@ -66,8 +66,8 @@ BUILTIN: dict[str, Callable[[], Loader]] = {
 }
 
 
-def profiles() -> dict[str, Path]:
-    """The loader files shipped with the suite (node, rhino, ...), by name."""
+def shipped() -> dict[str, Path]:
+    """The shipped loader files (conformance/data/loaders: node, rhino, ...), by name."""
     folder = resources.files("conformance").joinpath("data/loaders")
     return {Path(f.name).stem: Path(str(f)) for f in folder.iterdir() if f.name.endswith(".yaml")}
 
@@ -272,13 +272,13 @@ def _entry_point(name: str) -> metadata.EntryPoint | None:
 
 def known() -> list[str]:
     """Every loader name resolve() accepts, apart from mutant:, variant: and module:Class."""
-    names = list(BUILTIN) + sorted(profiles())
+    names = list(BUILTIN) + sorted(shipped())
     names += sorted(e.name for e in metadata.entry_points(group=ENTRY_POINTS))
     return names
 
 
 def resolve(name: str) -> Loader:
-    """The loader called `name`: built-in, shipped profile, mutant:/variant:, an installed
+    """The loader called `name`: built-in, shipped loader file, mutant:/variant:, an installed
     package's entry point, or package.module:Class for a Python loader run in-process."""
     if name in BUILTIN:
         return BUILTIN[name]()
@@ -289,8 +289,8 @@ def resolve(name: str) -> Loader:
         if short not in table:
             raise LoaderError(f"unknown {kind} {name!r}; known: {', '.join(table)}")
         return table[short].loader()
-    if name in profiles():
-        return from_file(profiles()[name])
+    if name in shipped():
+        return from_file(shipped()[name])
     entry = _entry_point(name)
     if entry is not None:
         try:

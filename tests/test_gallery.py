@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.registry import from_file, profiles
+from conformance.registry import from_file, shipped
 
 GALLERY = ["bun", "deno", "dukpy", "pythonmonkey", "pyduktape2", "esbuild", "webpack"]
 #: The gallery's loaders whose main module does not get module.id "program" (docs/gallery.md).
@@ -53,7 +53,7 @@ def run(repo, tmp_path, name, selection):
 
 @pytest.mark.parametrize("name", GALLERY)
 def test_loader_file_is_shipped_with_its_install_hint(name):
-    path = profiles()[name]
+    path = shipped()[name]
     data = yaml.safe_load(path.read_text())
     assert data["name"] == name
     assert data["command"].startswith(f"python3 -m conformance.drivers.{name} ")

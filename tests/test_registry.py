@@ -1,4 +1,4 @@
-"""Choosing a loader: names, shipped profiles, loader files, templates, Python classes."""
+"""Choosing a loader: names, shipped loader files, other loader files, templates, Python classes."""
 
 import re
 import shlex
@@ -10,7 +10,8 @@ import textwrap
 import pytest
 
 from conformance.command import CommandLoader
-from conformance.registry import LoaderError, LoaderFileError, from_file, from_options, resolve
+from conformance.registry import (LoaderError, LoaderFileError, from_file, from_options, known,
+                                 resolve, shipped)
 from conformance.reference import ReferenceLoader
 from tests.test_cli import results_of
 
@@ -41,7 +42,10 @@ def test_reference_names_and_sandbox_option():
 
 
 @needs_node
-def test_shipped_profiles_are_loader_files():
+def test_shipped_loader_files_are_resolved_by_name():
+    assert {"node", "rhino", "rhino-sandbox"} <= set(shipped())
+    assert all(path.suffix == ".yaml" and path.is_file() for path in shipped().values())
+    assert set(shipped()) <= set(known())
     node = resolve("node")
     assert isinstance(node, CommandLoader) and node.env == {"NODE_PATH": "{root}"}
     assert node.name == "node" and not node.declaration.sandbox
