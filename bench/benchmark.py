@@ -19,11 +19,14 @@ never against a constant from another run. It prints, side by side:
 3. scaling: generated suites of 1,000, 5,000 and 10,000 cases (variants of the real cases with
    unique ids) run by the real command line on the reference loader (-j 1), each in a fresh
    process: time per case (loading included) and the runner process's peak memory (VmHWM),
-   with the 10k/1k ratios (--quick: 250 and 1,000, with the memory ratio projected to 10k/1k).
+   with the 10k/1k ratios (--quick: 250 and 1,000, with the memory ratio projected to 10k/1k);
+4. as a user runs it: `runner.py --cases DIR` on the suite copied eight times less on one copy,
+   per case, at -j 1 and at the default -j, the case cache cold and warm, against a bare
+   QuickJS context evaluating one expression.
 
 Every target is printed with PASS or MISS; the benchmark prints figures, it does not fail
 (exit status 0). Options: --quick, --repeats R, --cases N (the first N cases in id order,
-sections 1 and 2), --sizes 1000,5000,10000, --no-node, --no-scaling.
+sections 1 and 2), --sizes 1000,5000,10000, --no-node, --no-scaling, --no-user.
 """
 
 from __future__ import annotations
@@ -836,6 +839,74 @@ def section_scaling(root: Path, sizes: list[int], floor_us: float) -> None:
     say()
 
 
+def expression_pass(count: int) -> float:
+    """Seconds for `count` bare quickjs.Context() each evaluating one expression, then freed:
+    the floor as issue 12 words it."""
+    started = time.perf_counter()
+    for _ in range(count):
+        context = quickjs.Context()
+        context.eval("1 + 1")
+        del context
+    return time.perf_counter() - started
+
+
+def _runner_seconds(directory: Path, jobs: list[str], cache: Path) -> tuple[float, int]:
+    """Wall seconds of `runner.py --cases DIRECTORY` run as a user runs it, in a fresh
+    process with the case cache at `cache`, and its exit status."""
+    env = dict(os.environ, COMMONJS_CONFORMANCE_CACHE=str(cache))
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(HERE.parent.parent / "runner.py"), "--cases",
+                           str(directory), *jobs], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - started, proc.returncode
+
+
+def section_as_a_user(root: Path, repeats: int, copies: int = 8) -> None:
+    """The reference loader's command line as a user runs it: the suite copied eight times
+    (--quick: twice) less the suite once (start-up left out), per case, against a bare QuickJS
+    context evaluating one expression; at -j 1 and at the default -j, the case cache cold and
+    warm."""
+    templates = case_templates(root)
+    one, eight = len(templates), copies * len(templates)
+    say(f"4. As a user runs it: `runner.py --cases DIR` on the suite copied {copies} times "
+        f"({eight:,} cases) less on one copy ({one:,}), per case;")
+    say("   the case cache (conformance/cache.py) empty (cold: the first run of new files) and "
+        "filled by that run (warm: every later run)")
+    floors = [expression_pass(1000) / 1000 * 1e6 for _ in range(repeats)]
+    floor_us = statistics.median(floors)
+    say(f"   floor = a bare quickjs.Context() evaluating one expression, then freed: "
+        f"{floor_us:.0f} us (median of {repeats})")
+    with tempfile.TemporaryDirectory(prefix="cjs-bench-user-") as tmp:
+        for size in (one, eight):
+            generate(Path(tmp, str(size)), templates, size)
+        for label, jobs in (("-j 1", ["-j", "1"]), (f"default -j ({os.cpu_count()})", [])):
+            figures = {}
+            for state in ("cold", "warm"):
+                seconds = {}
+                for size in (one, eight):
+                    runs = []
+                    for attempt in range(1 if state == "cold" else max(repeats // 2, 1)):
+                        cache = Path(tmp, f"cache-{label}-{size}")
+                        if state == "cold":
+                            shutil.rmtree(cache, ignore_errors=True)
+                        took, status = _runner_seconds(Path(tmp, str(size)), jobs, cache)
+                        if status != 0:
+                            say(f"   {label}: the command line exited {status} on {size:,} "
+                                "cases; nothing measured")
+                            return
+                        runs.append(took)
+                    seconds[size] = statistics.median(runs)
+                figures[state] = (seconds[eight] - seconds[one]) / (eight - one) * 1e6
+            for state, per_case in figures.items():
+                ratio = per_case / floor_us
+                RECORD.setdefault("as_a_user", {})[f"{label} {state}"] = round(ratio, 2)
+                say("   target: " + target(
+                    f"{label}, cache {state}: at most {COMMAND_LINE_RATIO:g}x the floor per case",
+                    f"{ratio:.2f}x", ratio <= COMMAND_LINE_RATIO,
+                    f"{per_case:.0f} us against {floor_us:.0f} us"))
+    say()
+
+
 # -------------------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
@@ -851,6 +922,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "(default 1000,5000,10000; quick 250,1000)")
     p.add_argument("--no-node", action="store_true", help="skip section 2")
     p.add_argument("--no-scaling", action="store_true", help="skip section 3")
+    p.add_argument("--no-user", action="store_true", help="skip section 4")
     p.add_argument("--json", type=Path, metavar="FILE",
                    help="also write the targets and what was measured to FILE (REPORT.md's "
                         "speed section is rendered from it: runner.py report --benchmark FILE)")
@@ -898,6 +970,9 @@ def main(argv: list[str] | None = None) -> int:
         sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
                  else [250, 1000] if args.quick else [1000, 5000, 10000])
         section_scaling(root, sizes, floor_us)
+    if not args.no_user:
+        section_as_a_user(root, args.repeats or (3 if args.quick else 5),
+                          2 if args.quick else 8)
     took = time.perf_counter() - began
     say(f"benchmark took {took:.1f} s")
     if args.json:

@@ -2,6 +2,7 @@
 would be a timed test; the figures are for people and REPORT.md)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ from conformance.caseload import default_root, discover
 def test_the_benchmark_runs_and_prints_and_records_every_target(repo, tmp_path):
     figures = tmp_path / "figures.json"
     proc = subprocess.run([sys.executable, "bench/benchmark.py", "--quick", "--no-node",
-                           "--no-scaling", "--json", str(figures)], cwd=repo,
+                           "--no-scaling", "--no-user", "--json", str(figures)], cwd=repo,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -29,3 +30,20 @@ def test_the_benchmark_runs_and_prints_and_records_every_target(repo, tmp_path):
     for entry in recorded["targets"]:
         assert entry["measured"] and isinstance(entry["met"], bool)
         assert entry["measured"] in out
+
+
+def test_the_command_line_is_measured_as_a_user_runs_it(repo, tmp_path):
+    figures = tmp_path / "figures.json"
+    proc = subprocess.run([sys.executable, "bench/benchmark.py", "--quick", "--no-node",
+                           "--no-scaling", "--cases", "5", "--repeats", "1", "--json",
+                           str(figures)], cwd=repo, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "4. As a user runs it: `runner.py --cases DIR` on the suite copied 2 times" in proc.stdout
+    recorded = json.loads(figures.read_text())
+    measured = [t for t in recorded["targets"] if t["target"].startswith(("-j 1", "default -j"))]
+    assert [t["target"].split(":")[0] for t in measured] == [
+        "-j 1, cache cold", "-j 1, cache warm", f"default -j ({os.cpu_count()}), cache cold",
+        f"default -j ({os.cpu_count()}), cache warm"]
+    assert set(recorded["as_a_user"]) == {t["target"].split(",")[0] + " " +
+                                          t["target"].split("cache ")[1].split(":")[0]
+                                          for t in measured}
