@@ -52,11 +52,12 @@ class Cache:
 
     def __init__(self, directory: Path | None):
         self.directory = directory / fingerprint() if directory is not None else None
+        self._where = os.fspath(self.directory) if self.directory is not None else ""
         self._pruned = False
 
-    def _entry(self, digest: bytes) -> Path:
+    def _entry(self, digest: bytes) -> str:
         name = digest.hex()
-        return self.directory / name[:2] / f"{name}.json"  # type: ignore[operator]
+        return os.path.join(self._where, name[:2], name + ".json")
 
     def get(self, digest: bytes) -> Any | None:
         """The data kept for these bytes, or None."""
@@ -85,8 +86,9 @@ class Cache:
         try:
             if not self._pruned:
                 self._prune()
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
+            os.makedirs(os.path.dirname(entry), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(entry), prefix=".",
+                                                 suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as stream:
                     stream.write(encoded)
