@@ -17,13 +17,18 @@ from conformance.reference.engine import OUTPUT_LIMIT
 VIRTUAL_ROOT = "/modules"
 
 
+#: Where a node profile Program's files live: path `app/a.js` is /cjs/app/a.js.
+NODE_VIRTUAL_ROOT = "/cjs"
+
+
 VIRTUAL_SCHEME = "memory://"
 
 
 FILE_SCHEME = "file://"
 
 
-#: exec_tree reads at most this many .js files and bytes below its root.
+#: exec_tree reads at most this many files (.js files, or every file for the node profile)
+#: and bytes below its root.
 MAX_TREE_FILES = 20_000
 
 
@@ -61,9 +66,11 @@ def read_modules(root: Path | str) -> dict[str, str]:
             for path, source in read_tree(directory)}
 
 
-def read_tree(root: str) -> list[tuple[str, str]]:
-    """(path, source) of every .js file below `root`, within the limits."""
+def read_tree(root: str, every_file: bool = False) -> list[tuple[str, str]]:
+    """(path, source) of every .js file below `root` (of every file, with every_file: the
+    node profile's package.json, .json and extensionless files), within the limits."""
     real_root = os.path.realpath(root)
+    kind = "files" if every_file else ".js files"
     found: list[tuple[str, str]] = []
     total = 0
     directories = 0
@@ -97,14 +104,15 @@ def read_tree(root: str) -> list[tuple[str, str]]:
                 if real not in ancestors:
                     pending.append((path, real, ancestors + (real,)))
                 continue
-            if not entry.name.endswith(".js") or not stat.S_ISREG(status.st_mode):
+            if not (every_file or entry.name.endswith(".js")) or \
+                    not stat.S_ISREG(status.st_mode):
                 continue
             total += status.st_size
             if len(found) >= MAX_TREE_FILES:
-                raise ValueError(f"{root}: more than {MAX_TREE_FILES} .js files "
+                raise ValueError(f"{root}: more than {MAX_TREE_FILES} {kind} "
                                  "(the limit of the reference loader)")
             if total > MAX_TREE_BYTES:
-                raise ValueError(f"{root}: its .js files exceed {MAX_TREE_BYTES} bytes "
+                raise ValueError(f"{root}: its {kind} exceed {MAX_TREE_BYTES} bytes "
                                  "(the limit of the reference loader)")
             try:
                 data = Path(real).read_bytes()
