@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator, Sequence, overload
 from conformance import SPEC_VERSIONS
 from conformance.case import DEFAULT_MAIN, Case
 from conformance import schemas
-from conformance.clauses import catalogue
+from conformance.clauses import PROFILES, catalogue
 from conformance.harness import HARNESS_ID
 from conformance.select import Selection, selection
 from conformance.text import display_path
@@ -45,10 +45,13 @@ def case_id(path: Path, root: Path) -> str:
     return relative.with_suffix("").as_posix()
 
 
-def find(root: Path, keyword: str | Selection | None = None) -> Suite:
+def find(root: Path, keyword: str | Selection | None = None, profile: str | None = None) -> Suite:
     """The case files under root in id order, optionally only those a selection takes (a str is
     one -k expression, see select.parse); nothing is read yet: ids are chosen here, and a
     selection by cited clauses is applied when check() reads the files.
+
+    The cases of a profile (clauses.PROFILES) live in ROOT/<profile>/ (ids `node/...`): a run
+    of the profile takes only those, any other run none of them.
 
     Everything named *.yaml or *.yml counts, also what is not a regular file (a directory, a
     broken symbolic link, a named pipe), so that reading refuses it by name instead of the case
@@ -62,7 +65,11 @@ def find(root: Path, keyword: str | Selection | None = None) -> Suite:
     resolved_root = root.resolve()
     found: dict[str, list[str]] = {suffix: [] for suffix in SUFFIXES}  # ids, by suffix
     misnamed: list[str] = []
-    for directory, subdirectories, files in os.walk(root):
+    first = True
+    for directory, subdirectories, files in os.walk(os.path.join(root, profile or "")):
+        if first and not profile:  # the profiles' cases are theirs alone
+            subdirectories[:] = [d for d in subdirectories if d not in PROFILES]
+        first = False
         prefix = None  # the directory's part of the ids, worked out at its first case file
         for name in subdirectories + files:
             dot = name.rfind(".")
@@ -91,11 +98,11 @@ def find(root: Path, keyword: str | Selection | None = None) -> Suite:
     return suite
 
 
-def discover(root: Path, keyword: str | None = None) -> list[Path]:
-    """Case files under root in id order, optionally only those whose id the -k expression
-    keyword takes (see find), then the files named with a suffix in other case (which loading
-    refuses)."""
-    suite = find(root, keyword)
+def discover(root: Path, keyword: str | None = None, profile: str | None = None) -> list[Path]:
+    """Case files under root in id order (a profile's alone, or none of a profile's: see
+    find), optionally only those whose id the -k expression keyword takes, then the files
+    named with a suffix in other case (which loading refuses)."""
+    suite = find(root, keyword, profile)
     return [Path(suite.path(index)) for index in range(len(suite))] + \
         [Path(path) for path in suite.misnamed]
 

@@ -28,7 +28,8 @@ from conformance.registry import LoaderError, from_options, known, timeout_probl
 from conformance.harness import new_key
 from conformance.judge import judge
 from conformance.outcomes import PRECISION_GOAL, Kind, Outcome, Verdict, caught_by, precision
-from conformance.clauses import SPEC_PAGES, archived, catalogue
+from conformance.clauses import (CATALOGUE_FILES, PROFILES, SPEC_PAGES, archived,
+                                 catalogue, source_commit)
 from conformance.report import case_counts, read_benchmark, render
 from conformance.repeat import Repeated, merged
 from conformance.reporters import Reporters
@@ -662,13 +663,21 @@ def _exec_case(args: argparse.Namespace) -> int:
     return ExitCode.OK if results.ok else ExitCode.FAILED
 
 
-def _load_cases(root: Path | None) -> tuple[list, int]:
-    """The suite's cases, or an exit status after printing why they cannot be had."""
+def _load_cases(root: Path | None, profile: str | None = None) -> tuple[list, int]:
+    """The suite's cases (a profile's, or Modules/1.1.1's), or an exit status after printing
+    why they cannot be had."""
     root = root or default_root()
-    cases, errors = load_all(discover(root), root)
+    cases, errors = load_all(discover(root, profile=profile), root)
     for error in errors:
         print(error, file=sys.stderr)
     return cases, (ExitCode.CASE_ERROR if errors else ExitCode.OK)
+
+
+def _add_profile_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--profile", default=None, choices=PROFILES,
+                   help=f"{what} of a profile beyond Modules/1.1.1 instead (node: Node's "
+                        "CommonJS as its documentation states it; cases/node, "
+                        "conformance/data/node-clauses.yaml)")
 
 
 def clauses_command(argv: Sequence[str]) -> int:
@@ -680,22 +689,33 @@ def clauses_command(argv: Sequence[str]) -> int:
     p.add_argument("clause", nargs="?", default=None, metavar="ID",
                    help="show this clause alone (ids as `clauses` lists them)")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR")
+    _add_profile_option(p, "the catalogue and cases")
     args = p.parse_args(argv)
-    if args.clause is not None and args.clause not in catalogue():
-        print(f"runner.py clauses: error: no clause {one_line(args.clause)!r} in the catalogue "
-              "(`runner.py clauses` lists them)", file=sys.stderr)
+    clauses = catalogue(args.profile)
+    listed = "`runner.py clauses" + (f" --profile {args.profile}`" if args.profile else "`")
+    if args.clause is not None and args.clause not in clauses:
+        print(f"runner.py clauses: error: no clause {one_line(args.clause)!r} in the "
+              f"{_catalogue_name(args.profile)} ({listed} lists them)", file=sys.stderr)
         return ExitCode.USAGE_ERROR
-    cases, status = _load_cases(args.cases)
+    if args.profile and not clauses:
+        print(f"runner.py clauses: error: the {_catalogue_name(args.profile)} is not there yet "
+              f"(conformance/data/{CATALOGUE_FILES[args.profile]})", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    cases, status = _load_cases(args.cases, args.profile)
     if status:
         return status
     if args.clause is not None:
-        _show_clause(catalogue()[args.clause], [c.id for c in cases if args.clause in c.clauses])
+        _show_clause(clauses[args.clause], [c.id for c in cases if args.clause in c.clauses],
+                     args.profile)
         return ExitCode.OK
     counts = case_counts(cases)
     short = []
-    print(f"{'clause':28} {'1.0':10} {'1.1':10} {'1.1.1':10} {'binds':7} {'cases':>5}  1.1.1 ref")
-    for clause in catalogue().values():
-        levels = [clause.level_in(v) or "-" for v in SPEC_VERSIONS]
+    versions = (args.profile,) if args.profile else SPEC_VERSIONS
+    ref_of = args.profile or "1.1.1"
+    print(f"{'clause':28} " + "".join(f"{v:10} " for v in versions)
+          + f"{'binds':7} {'cases':>5}  {ref_of} ref")
+    for clause in clauses.values():
+        levels = [clause.level_in(v) or "-" for v in versions]
         n = counts.get(clause.id, 0)
         if clause.loader_testable:
             number = str(n)
@@ -704,13 +724,20 @@ def clauses_command(argv: Sequence[str]) -> int:
                 number += "!"
         else:
             number = f"({n})" if n else "-"
-        print(f"{clause.id:28} {levels[0]:10} {levels[1]:10} {levels[2]:10} {clause.binds:7} "
-              f"{number:>5}  {clause.ref.get('1.1.1', '-')}")
+        print(f"{clause.id:28} " + "".join(f"{level:10} " for level in levels)
+              + f"{clause.binds:7} {number:>5}  {clause.ref.get(ref_of, '-')}")
         print(textwrap.fill(clause.quote, 96, initial_indent="    ", subsequent_indent="    "))
-    testable = sum(c.loader_testable for c in catalogue().values())
-    print(f"\n{len(catalogue())} clauses, {testable} testable against a loader; {len(cases)} cases.")
-    print(f"The spec: {SPEC_PAGES[DEFAULT_SPEC]} (archived: {archived(SPEC_PAGES[DEFAULT_SPEC])}); "
-          "`runner.py clauses ID` shows one clause with its link and cases.")
+    testable = sum(c.loader_testable for c in clauses.values())
+    print(f"\n{len(clauses)} clauses, {testable} testable against a loader; {len(cases)} cases.")
+    if args.profile:
+        commit = source_commit(args.profile)
+        print(f"The source: Node's doc/api/modules.md"
+              + (f" at commit {commit}" if commit else "")
+              + f"; {listed[:-1]} ID` shows one clause with its link and cases.")
+    else:
+        print(f"The spec: {SPEC_PAGES[DEFAULT_SPEC]} (archived: "
+              f"{archived(SPEC_PAGES[DEFAULT_SPEC])}); `runner.py clauses ID` shows one clause "
+              "with its link and cases.")
     if short:
         print(f"fewer than {MIN_CASES} cases: {', '.join(short)}")
         return ExitCode.FAILED
@@ -718,23 +745,30 @@ def clauses_command(argv: Sequence[str]) -> int:
     return ExitCode.OK
 
 
-def _show_clause(clause, cases: Sequence[str]) -> None:
-    """One clause in full: id, level per version, whom it binds, the spec's sentence, our
-    paraphrase, its section and link, and the cases citing it."""
+def _catalogue_name(profile: str | None) -> str:
+    """The catalogue a run of `profile` is judged by, in words."""
+    return f"{profile} profile's catalogue" if profile else "catalogue"
+
+
+def _show_clause(clause, cases: Sequence[str], profile: str | None = None) -> None:
+    """One clause in full: id, level per version (or in the profile), whom it binds, the
+    sentence it rests on, our paraphrase, its section and link, and the cases citing it."""
     def block(label: str, text: str) -> str:
         return textwrap.fill(" ".join(text.split()), 96, initial_indent=f"{label:10}",
                              subsequent_indent=" " * 10)
 
+    versions = (profile,) if profile else SPEC_VERSIONS
     print(clause.id + (f" (a reading of {clause.reads})" if clause.reading else ""))
-    print(f"{'level':10}" + ", ".join(f"{v}: {clause.level_in(v) or '-'}" for v in SPEC_VERSIONS))
+    print(f"{'level':10}" + ", ".join(f"{v}: {clause.level_in(v) or '-'}" for v in versions))
     print(f"{'binds':10}{clause.binds}"
           + ("" if clause.testable else " (not testable by running a program)"))
-    print(block("spec", clause.quote))
+    print(block("docs" if profile else "spec", clause.quote))
     print(block("meaning", clause.text))
-    for version in SPEC_VERSIONS:
+    for version in versions:
         if version in clause.ref:
             link = clause.link(version)
-            print(f"{version:10}{clause.ref[version]}: {link}\n{'':10}archived: {archived(link)}")
+            print(f"{version:10}{clause.ref[version]}: {link}"
+                  + ("" if profile else f"\n{'':10}archived: {archived(link)}"))
     print(f"{'cases':10}{len(cases)}" + "".join(f"\n{'':10}{case}" for case in cases))
 
 

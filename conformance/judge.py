@@ -95,13 +95,13 @@ def _where(transcript: Transcript, case: Case) -> tuple[Section | None, tuple[st
 
 def _classify(clauses: tuple[str, ...], spec: str) -> tuple[Outcome, tuple[str, ...]]:
     """The outcome a breach of `clauses` gives under `spec`, and the clauses it blames: only
-    readings breached gives advisory; only SHOULD clauses, warn; otherwise fail, blaming the
-    clauses of the spec's text."""
-    known = catalogue()
+    readings breached gives advisory; only clauses whose breach warns (SHOULD, DEPRECATED:
+    clauses.WARNING_LEVELS), warn; otherwise fail, blaming the clauses of the text."""
+    known = catalogue(spec)
     text = tuple(c for c in clauses if not (c in known and known[c].reading))
     if not text:
         return Outcome.ADVISORY, clauses
-    if all(c in known and known[c].level_in(spec) == "SHOULD" for c in text):
+    if all(c in known and known[c].warns_in(spec) for c in text):
         return Outcome.WARN, text
     return Outcome.FAIL, text
 

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from conformance import SPEC_VERSIONS
 from conformance.caseload import default_root, discover, load_all
 from conformance.cli import MIN_CASES
@@ -153,3 +155,65 @@ def test_the_readme_links_the_public_spec_not_a_path_outside_the_repository(repo
     readme = (repo / "README.md").read_text()
     assert "../shared/" not in readme
     assert f"]({WIKI}1.1.1)" in readme and "web.archive.org" in readme
+
+
+# The node profile's catalogue (docs/node-profile.md), read from the tests' own small one.
+from tests.node_profile import node_catalogue  # noqa: E402,F401  (a fixture)
+from conformance import clauses as clauses_module  # noqa: E402
+
+
+def test_the_profile_has_a_catalogue_of_its_own(node_catalogue):
+    node = catalogue("node")
+    assert list(node) == ["node.exports.replace", "node.specifier.relative", "node.lookup.exact",
+                          "node.module.parent", "node.module.loaded",
+                          "reading.node.loaded-while-running"]
+    assert all(clause.versions == ("node",) for clause in node.values())
+    assert not set(node) & set(catalogue()), "the spec's catalogue never holds the profile's"
+    for version in SPEC_VERSIONS:  # every spec version is judged by the spec's catalogue
+        assert catalogue(version) is catalogue()
+    assert node["node.module.parent"].newest == "node"
+
+
+def test_deprecated_warns_and_states_fails_as_should_and_must_do(node_catalogue):
+    node = catalogue("node")
+    assert node["node.module.parent"].warns_in("node")
+    assert not node["node.exports.replace"].warns_in("node")
+    spec = catalogue()
+    assert spec["module.id.read-only"].warns_in("1.1.1")
+    assert not spec["module.id.read-only"].warns_in("1.1")
+    assert clauses_module.WARNING_LEVELS == {"SHOULD", "DEPRECATED"}
+
+
+def test_a_node_clause_links_to_its_heading_at_the_recorded_commit(node_catalogue):
+    node = catalogue("node")
+    page = ("https://github.com/nodejs/node/blob/73a97d47f348883cbe768da7511de767e6790175/"
+            "doc/api/modules.md")
+    assert node["node.module.parent"].link() == page + "#moduleparent"
+    assert node["node.lookup.exact"].link("node") == page + "#all-together"
+    assert node["node.specifier.relative"].link() == page + "#file-modules"
+
+
+def test_a_profile_catalogue_with_a_spec_level_or_version_is_refused(tmp_path, monkeypatch):
+    for wrong, says in (("level: {node: MUST}", "has level 'MUST'"),
+                        ("level: {'1.1.1': STATES}", "keyed by node")):
+        path = tmp_path / "node-clauses.yaml"
+        path.write_text(f"- id: node.x\n  ref: {{node: File modules}}\n  {wrong}\n"
+                        "  binds: loader\n  testable: true\n  text: a clause of the profile\n")
+        monkeypatch.setitem(clauses_module.CATALOGUE_FILES, "node", str(path))
+        clauses_module._catalogue.cache_clear()
+        try:
+            with pytest.raises(ValueError, match=says):
+                catalogue("node")
+        finally:
+            monkeypatch.undo()
+            clauses_module._catalogue.cache_clear()
+
+
+def test_a_profile_whose_catalogue_is_not_there_has_no_clauses(tmp_path, monkeypatch):
+    monkeypatch.setitem(clauses_module.CATALOGUE_FILES, "node", str(tmp_path / "none.yaml"))
+    clauses_module._catalogue.cache_clear()
+    try:
+        assert catalogue("node") == {}
+    finally:
+        monkeypatch.undo()
+        clauses_module._catalogue.cache_clear()

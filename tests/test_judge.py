@@ -10,6 +10,7 @@ from conformance.contract import Ending, Execution
 from conformance.case import Case
 from conformance.judge import judge
 from conformance.outcomes import Outcome
+from tests.node_profile import node_catalogue  # noqa: F401  (a fixture)
 
 
 def make_case(clauses=("require.function",), needs=()):
@@ -313,3 +314,17 @@ def test_lines_end_at_line_feeds_only():
     assert v.message == "assertion 1 failed: a\\x0cb\\u2028c\\x85d\\x0be"
     v = outcome("FEATURES \n", exit_code=1, stderr="Error: one\u2028two\n")
     assert v.message.endswith("Error: one\\u2028two")
+
+
+def test_in_the_node_profile_a_deprecated_clause_warns_and_a_stated_one_fails(node_catalogue):
+    case = dataclasses.replace(make_case(("node.module.parent", "node.exports.replace")),
+                               id="node/area/name", versions=("node",))
+    parent = "FEATURES \nCLAUSE node.module.parent\nFAIL 1 parent\nDONE 1\n"
+    v = outcome(parent, case=case, spec="node")
+    assert (v.outcome, v.kind, v.blame) == (Outcome.WARN, "should-breached",
+                                             ("node.module.parent",))
+    exports = parent.replace("node.module.parent", "node.exports.replace")
+    v = outcome(exports, case=case, spec="node")
+    assert (v.outcome, v.blame) == (Outcome.FAIL, ("node.exports.replace",))
+    reading = parent.replace("node.module.parent", "reading.node.loaded-while-running")
+    assert outcome(reading, case=case, spec="node").outcome is Outcome.ADVISORY
