@@ -3,6 +3,7 @@ tree's output checked against what it must print and, where Node 20 is installed
 what `node main.js` prints on the same tree written to disk."""
 
 import os
+import posixpath
 import shutil
 import subprocess
 import textwrap
@@ -16,6 +17,9 @@ from conformance.reference import (ReferenceLoader, exec_files, node_loader_sour
 from conformance.reference.compiled import compile_loader
 from conformance.reference.engine import execute
 from conformance.reference.tree import NODE_VIRTUAL_ROOT
+from conformance.yamlfile import read_document
+
+NODE_CASES = Path(__file__).resolve().parent.parent / "cases" / "node"
 
 NODE = shutil.which("node")
 #: Defines print() as the reference loader has it, then leaves require.cache as it found it.
@@ -548,3 +552,28 @@ def test_runner_exec_runs_a_file_tree_with_the_reference(tmp_path, capsys):
                      "node_modules/dep/index.js": "module.exports = 'dep';\n"})
     status = exec_command([str(tmp_path), "app/main.js", "--loader", "reference"])
     assert (status, capsys.readouterr().out) == (0, "json dep\n")
+
+
+# ---------------------------------------------------------------------------- the profile's cases
+
+def node_case_program(path: Path, key: str) -> Program:
+    """The Program of a node profile case file: its files and the helper beside its main file.
+    (Built here until caseload reads files cases; then run.prepare builds it.)"""
+    case = read_document(path, 1 << 22).data
+    main = case.get("main", "program.js")
+    files = dict(case["files"])
+    files[posixpath.join(posixpath.dirname(main), f"{harness.HARNESS_ID}.js")] = \
+        harness.source(key)
+    return Program(str(path.relative_to(NODE_CASES)), {}, main, 10.0, files)
+
+
+@pytest.mark.parametrize("path", sorted(NODE_CASES.rglob("*.yaml")),
+                         ids=lambda path: str(path.relative_to(NODE_CASES))[:-len(".yaml")])
+def test_the_reference_passes_every_case_of_the_node_profile(path):
+    key = harness.new_key()
+    execution = ReferenceLoader().run(node_case_program(path, key))
+    transcript = harness.read(execution.stdout)
+    assert execution.ending is Ending.EXITED and execution.exit_code == 0, execution
+    assert transcript.assertions and not transcript.failures, transcript.failures
+    assert transcript.done is not None and transcript.checks_out(key) and \
+        not transcript.problems, execution.stdout
