@@ -201,7 +201,7 @@ class Suite(Sequence[Case]):
             elif not self._cites(read):
                 dropped.add(index)
             elif room > 0:
-                room -= sum(map(len, read.modules.values()))
+                room -= sum(map(len, read.modules.values())) + sum(map(len, read.files.values()))
                 self._kept[index] = read
         if dropped:
             self._drop(dropped)
@@ -313,12 +313,50 @@ def _misnamed(path: str) -> CaseError:
 
 
 def _schema_error(doc: Document) -> CaseError | None:
-    """The first schema error of a case file, with module ids' own messages."""
+    """The first schema error of a case file, with module ids' and file paths' own messages."""
     return schemas.first_error(doc, "case", _module_id_error)
+
+
+#: What a file path of a profile case is, in the words of its errors.
+FILE_PATH = ("a path of segments joined by '/' (letters, digits and _$@+-., not starting "
+             "with '.'; at most 16 segments of 64 characters)")
+
+
+def _shape_error(doc: Document, error: Any) -> CaseError:
+    """The case's shape (the schema's `oneOf`) in words: modules for a Modules/1.1.1 case,
+    files for a case of the node profile; or the first problem of the shape it has."""
+    data = error.instance
+    if "files" in data and "modules" in data:
+        return doc.error(["files"], "a case holds modules (Modules/1.1.1) or files (the node "
+                         "profile), not both", key=True)
+    if "files" not in data and "modules" not in data:
+        return doc.error([], "'modules' is a required property (or 'files', in a case of the "
+                         "node profile)")
+    branch = int("files" in data)
+    if branch:
+        barred = [key for key, rule in error.schema["oneOf"][1]["properties"].items()
+                  if rule is False and key in data]
+        if barred:
+            return doc.error([barred[0]], f"a case of the node profile has no {barred[0]!r} "
+                             "(it holds files, and main names one of them)", key=True)
+    for sub in error.context:
+        if sub.relative_schema_path[0] == branch and list(sub.absolute_path) == ["main"]:
+            if branch:
+                return doc.error(["main"], f"the main file is {FILE_PATH}, ending in .js")
+            return _module_id_error(doc, sub) or doc.error(["main"], schemas._message(sub))
+    return doc.error([], schemas._message(error))
 
 
 def _module_id_error(doc: Document, error: Any) -> CaseError | None:
     where = list(error.absolute_path)
+    if error.validator == "oneOf" and not where:
+        return _shape_error(doc, error)
+    if "propertyNames" in error.schema_path and where[:1] == ["files"]:
+        name = error.instance
+        if error.validator == "maxLength":
+            return doc.error(where + [name], f"a file path of {len(name)} characters; at most "
+                             f"{error.validator_value}", key=True)
+        return doc.error(where + [name], f"{schemas.short(name)} is not {FILE_PATH}", key=True)
     if "propertyNames" in error.schema_path:
         name = error.instance
         if error.validator == "maxLength":
@@ -365,16 +403,26 @@ def _parse(path: str, identifier: str, valid: bytes | None = None) -> tuple[Case
     if len(data["title"].splitlines()) > 1 or data["title"] != data["title"].strip("\r\n"):
         raise doc.error(["title"], "a title is one line (it is shown on one line, and written "
                         "into rerun.sh as a comment)")
-    clauses = catalogue()
+    profile = profile_of(identifier)
+    if profile and "files" not in data:
+        raise doc.error([], f"a case under {profile}/ is a case of the {profile} profile: it "
+                        "holds files (path -> text), not modules")
+    if not profile and "files" in data:
+        raise doc.error(["files"], f"only a case under {'/, '.join(PROFILES)}/ holds files (a "
+                        "case of that profile); a Modules/1.1.1 case holds modules", key=True)
+    clauses = catalogue(profile)
+    where = f"the {profile} profile's catalogue" if profile else "the catalogue"
     for index, clause_id in enumerate(data["clauses"]):
         if clause_id not in clauses:
-            raise doc.error(["clauses", index], f"no clause {clause_id!r} in the catalogue")
+            raise doc.error(["clauses", index], f"no clause {clause_id!r} in {where}")
     for index, clause_id in enumerate(data.get("relies", ())):
         if clause_id not in clauses:
-            raise doc.error(["relies", index], f"no clause {clause_id!r} in the catalogue")
+            raise doc.error(["relies", index], f"no clause {clause_id!r} in {where}")
         if clause_id in data["clauses"]:
             raise doc.error(["relies", index], f"{clause_id!r} is cited as tested; a case relies "
                             "only on clauses it does not test")
+    if profile:
+        return _profile_case(doc, path, identifier, profile), doc.digest
     modules = data["modules"]
     if len(modules) > MAX_MODULES:
         raise doc.error(["modules"], f"{len(modules)} modules; a case holds at most "
@@ -413,6 +461,71 @@ def _parse(path: str, identifier: str, valid: bytes | None = None) -> tuple[Case
         notes=data.get("notes", ""),
     )
     return case, doc.digest
+
+
+def profile_of(identifier: str) -> str | None:
+    """The profile a case belongs to by its id (`node/...`: node), or None (Modules/1.1.1)."""
+    first = identifier.split("/", 1)[0]
+    return first if first in PROFILES and "/" in identifier else None
+
+
+#: The name the runner gives the harness helper's file, beside the main file of a profile case.
+HARNESS_FILE = HARNESS_ID + ".js"
+#: Names Windows reserves (with any extension): a file so named cannot be written there.
+_RESERVED = frozenset(["con", "prn", "aux", "nul"] + [f"com{n}" for n in range(1, 10)]
+                      + [f"lpt{n}" for n in range(1, 10)])
+
+
+def _profile_case(doc: Document, path: str, identifier: str, profile: str) -> Case:
+    """The Case of a profile's case file (schema-valid, clauses checked): its files checked
+    for what the schema cannot say (paths alike but for case, a path that is both a file and a
+    directory, reserved names, the main file among them)."""
+    data = doc.data
+    files = data["files"]
+    if len(files) > MAX_MODULES:
+        raise doc.error(["files"], f"{len(files)} files; a case holds at most {MAX_MODULES} "
+                        "(each is a file written for every run)", key=True)
+    folded: dict[str, str] = {}
+    directories: dict[str, str] = {}  # every directory a path names, folded -> the path
+    for file_path in files:
+        segments = file_path.split("/")
+        if segments[-1] == HARNESS_FILE:
+            raise doc.error(["files", file_path], f"{HARNESS_FILE} is the name of the harness "
+                            "helper the runner writes beside the main file", key=True)
+        for segment in segments:
+            if segment.endswith(".") or segment.split(".")[0].lower() in _RESERVED:
+                raise doc.error(["files", file_path], f"the name {segment!r} cannot be written "
+                                "on every file system (it ends in '.', or Windows reserves it)",
+                                key=True)
+        other = folded.setdefault(file_path.lower(), file_path)
+        if other != file_path:
+            raise doc.error(["files", file_path], f"differs from {other!r} only in case, which "
+                            "collides on case-insensitive file systems", key=True)
+        for depth in range(1, len(segments)):
+            directories.setdefault("/".join(segments[:depth]).lower(), file_path)
+    for file_path in files:
+        inside = directories.get(file_path.lower())
+        if inside is not None:
+            raise doc.error(["files", file_path], f"is a file, and a directory of {inside!r}",
+                            key=True)
+    main = data.get("main", DEFAULT_MAIN + ".js")
+    if main not in files:
+        raise doc.error(["main"] if "main" in data else ["files"],
+                        f"the main file {main!r} is not among the files")
+    return Case(
+        id=identifier,
+        path=path,
+        title=data["title"],
+        clauses=tuple(data["clauses"]),
+        relies=tuple(data.get("relies", ())),
+        modules={},
+        main=main,
+        needs=frozenset(),
+        sandbox=None,
+        versions=(profile,),
+        notes=data.get("notes", ""),
+        files=dict(files),
+    )
 
 
 def load_all(paths: Iterable[Path], root: Path) -> tuple[list[Case], list[CaseError]]:

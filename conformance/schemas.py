@@ -112,7 +112,10 @@ def first_error(doc: Document, name: str,
     errors = list(validator(name).iter_errors(doc.data))
     if not errors:
         return None
-    error = min(errors, key=lambda e: (doc.line(list(e.absolute_path)), len(e.absolute_path)))
+    # A `oneOf` says which shape the whole document has (a case's modules or files): the
+    # errors of its fields come first, each on its line.
+    error = min(errors, key=lambda e: (e.validator == "oneOf", doc.line(list(e.absolute_path)),
+                                       len(e.absolute_path)))
     where = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = error.schema.get("properties", {})

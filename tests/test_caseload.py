@@ -318,7 +318,7 @@ def test_clauses_sharing_no_version(tmp_path, monkeypatch):
                       binds="loader", testable=True, text="x")
 
     fake = {"old.only": clause("old.only", ["1.0"]), "new.only": clause("new.only", ["1.1.1"])}
-    monkeypatch.setattr(caseload, "catalogue", lambda: fake)
+    monkeypatch.setattr(caseload, "catalogue", lambda spec=None: fake)
     path, error = refused(tmp_path, TITLE + "clauses: [old.only, new.only]\n" + PROGRAM)
     check(path, error, 2, "clauses", "no spec version")
 
@@ -579,3 +579,79 @@ def test_the_check_keeps_the_first_cases_it_read_and_they_run_as_read(tmp_path, 
     assert reads == ["a/c2", "a/c3"]  # the kept ones are not read again
     assert titles[:2] == [suite[0].title] * 2 and titles[2] != titles[0]
     assert [case.id for case in suite[1:3]] == ["a/c1", "a/c2"] and reads[2:] == ["a/c2"]
+
+
+# --- Cases of the node profile (cases/node/: files, not modules) ------------------------------
+
+from tests.node_profile import CASES as PROFILE_CASES, node_catalogue  # noqa: E402,F401
+
+NODE_CASE = (
+    "title: A node profile case for the loader tests\n"
+    "clauses: [node.exports.replace]\n"
+    "files:\n"
+    "  program.js: |\n"
+    "    var t = require('./conformanceHarness.js').start(require);\n"
+    "    t.done();\n"
+    "  lib/a.js: |\n"
+    "    module.exports = 1;\n"
+)
+
+
+def node_refused(root: Path, text: str) -> tuple[Path, CaseError]:
+    return refused(root, text, "node/area/case.yaml")
+
+
+def test_a_profile_case_has_files_a_main_file_and_the_profile_as_version(node_catalogue,
+                                                                          tmp_path):
+    case = load(write(tmp_path, "node/area/case.yaml", NODE_CASE), tmp_path)
+    assert (case.id, case.main, case.versions, case.modules) == (
+        "node/area/case", "program.js", ("node",), {})
+    assert case.files == {"program.js": "var t = require('./conformanceHarness.js')"
+                                        ".start(require);\nt.done();\n",
+                          "lib/a.js": "module.exports = 1;\n"}
+    nested = NODE_CASE.replace("files:", "main: lib/a.js\nfiles:")
+    assert load(write(tmp_path, "node/area/nested.yaml", nested), tmp_path).main == "lib/a.js"
+
+
+def test_profile_cases_are_found_only_by_the_profile(node_catalogue):
+    assert find(PROFILE_CASES).ids == ["require/returns-exports"]
+    assert find(PROFILE_CASES, profile="node").ids == [
+        "node/exports/replace-with-function", "node/lookup/exact-wrong-on-purpose",
+        "node/module/parent-wrong-on-purpose", "node/nested/main-in-a-subdirectory"]
+    assert find(PROFILE_CASES, "nested", profile="node").ids == [
+        "node/nested/main-in-a-subdirectory"]
+    assert [p.name for p in discover(PROFILE_CASES)] == ["returns-exports.yaml"]
+    cases, errors = load_all(discover(PROFILE_CASES, profile="node"), PROFILE_CASES)
+    assert errors == [] and len(cases) == 4
+
+
+@pytest.mark.parametrize("change, line, field, says", [
+    (("program.js: |", "../x.js: |"), 4, "files.../x.js", "not a path of segments"),
+    (("program.js: |", ".hidden.js: |"), 4, "files..hidden.js", "not a path of segments"),
+    (("program.js: |", "a//b.js: |"), 4, "files.a//b.js", "not a path of segments"),
+    (("lib/a.js: |", "lib/conformanceHarness.js: |"), 7, "files.lib/conformanceHarness.js",
+     "harness helper"),
+    (("lib/a.js: |", "Program.js: |"), 7, "files.Program.js", "only in case"),
+    (("lib/a.js: |", "program.js/x.js: |"), 4, "files.program.js", "a directory of"),
+    (("lib/a.js: |", "LIB/nul.txt: |"), 7, "files.LIB/nul.txt", "Windows reserves"),
+    (("files:", "main: lib/a.txt\nfiles:"), 3, "main", "ending in .js"),
+    (("files:", "main: lib/b.js\nfiles:"), 3, "main", "'lib/b.js' is not among the files"),
+    (("files:", "needs: [require.main]\nfiles:"), 3, "needs", "has no 'needs'"),
+    (("files:", "versions: ['1.1.1']\nfiles:"), 3, "versions", "has no 'versions'"),
+    (("files:", "modules: {program: x}\nfiles:"), 4, "files", "not both"),
+    (("[node.exports.replace]", "[require.function]"), 2, "clauses[0]",
+     "in the node profile's catalogue"),
+])
+def test_a_profile_case_breaking_a_path_rule_is_refused_in_one_line(node_catalogue, tmp_path,
+                                                                    change, line, field, says):
+    path, error = node_refused(tmp_path, NODE_CASE.replace(*change, 1))
+    check(path, error, line, field, says)
+
+
+def test_a_case_shape_follows_its_directory(node_catalogue, tmp_path):
+    path, error = refused(tmp_path, NODE_CASE, "area/case.yaml")
+    check(path, error, 3, "files", "only a case under node/ holds files")
+    path, error = node_refused(tmp_path, VALID)
+    check(path, error, 1, "", "case of the node profile", "holds files")
+    path, error = refused(tmp_path, VALID.replace("[require.function]", "[node.exports.replace]"))
+    check(path, error, 2, "clauses[0]", "no clause 'node.exports.replace' in the catalogue")

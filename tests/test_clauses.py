@@ -217,3 +217,27 @@ def test_a_profile_whose_catalogue_is_not_there_has_no_clauses(tmp_path, monkeyp
     finally:
         monkeypatch.undo()
         clauses_module._catalogue.cache_clear()
+
+
+def test_clauses_command_of_the_profile_lists_its_catalogue_and_cases(node_catalogue, capsys):
+    from conformance.cli import main
+    from tests.node_profile import CASES
+
+    assert main(["clauses", "--profile", "node", "--cases", str(CASES)]) == 1  # 1 case a clause
+    shown = capsys.readouterr().out
+    assert f"{'clause':28} node" in shown
+    for clause_id in node_catalogue:
+        assert clause_id in shown
+    assert "node.module.parent           DEPRECATED" in shown
+    assert "require.function" not in shown, "the spec's clauses are not the profile's"
+    assert "6 clauses, 6 testable against a loader; 4 cases." in shown
+    assert "at commit 73a97d47f348883cbe768da7511de767e6790175" in shown
+    assert main(["clauses", "--profile", "node", "--cases", str(CASES),
+                 "node.module.parent"]) == 0
+    shown = capsys.readouterr().out
+    assert "level     node: DEPRECATED" in shown and "node/module/parent-wrong-on-purpose" in shown
+    assert "modules.md#moduleparent" in shown
+    assert main(["clauses", "--profile", "node", "require.function"]) == 4
+    assert "no clause 'require.function' in the node profile's catalogue" in \
+        capsys.readouterr().err
+    assert main(["clauses", "--cases", str(CASES), "node.module.parent"]) == 4

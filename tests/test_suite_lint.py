@@ -1,6 +1,7 @@
 """Suite lint: the real cases keep to the spec's letter and to the suite's own rules."""
 
 import re
+import sys
 
 import pytest
 
@@ -154,3 +155,112 @@ def test_case_attributes_each_assertion(path):
         first = min(main.find(".clause("), main.find(".given(")
                     if ".given(" in main else len(main))
         assert main.find(".start(") < first, "the main module starts the harness first"
+
+
+# --- The node profile's cases (cases/node/): the rules that apply to files ---------------------
+
+NODE_PATHS = discover(ROOT, profile="node")
+NODE_START = "var t = require('./conformanceHarness.js').start(require);"
+#: Syntax newer than ES5, which a profile case keeps clear of as the spec's cases do (the
+#: rules of the spec's letter, such as no module.exports, are what the profile is about).
+NEWER_SYNTAX = {k: FORBIDDEN[k] for k in ("let/const", "an arrow function", "a class",
+                                          "a template string")}
+#: What a case's package.json never holds: fields of what the profile leaves out (ESM,
+#: "exports"/"imports" maps).
+OUT_OF_SCOPE_FIELDS = ("exports", "imports", "type")
+_BARE = re.compile(r"\brequire(?:\s*\.\s*resolve)?\(\s*'([^'./][^']*)'")
+
+
+def _js(case) -> dict[str, str]:
+    """The JavaScript files of a profile case, path -> text."""
+    return {path: text for path, text in case.files.items() if path.endswith(".js")}
+
+
+def test_every_profile_case_loads_and_none_repeats_another():
+    cases, errors = load_all(NODE_PATHS, ROOT)
+    assert [str(e) for e in errors] == []
+    assert len(cases) == len(NODE_PATHS)
+    seen = {}
+    for case in cases:
+        key = (case.main, tuple(sorted(case.files.items())))
+        assert key not in seen, f"{case.id} repeats {seen[key]}"
+        seen[key] = case.id
+
+
+@pytest.mark.parametrize("path", NODE_PATHS, ids=lambda p: case_id(p, ROOT))
+def test_profile_case_keeps_the_rules(path):
+    import json
+
+    case = load(path, ROOT)
+    assert case.id.startswith("node/") and case.files and not case.modules
+    for part in case.id.split("/"):
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part), f"{part}: names are kebab-case"
+    assert len(case.title.split()) >= 5, "a title is a sentence saying what the case shows"
+    for clause in case.clauses:
+        assert catalogue("node")[clause].loader_testable, f"{clause} is not loader-testable"
+    main = case.files[case.main].strip()
+    assert main.startswith(NODE_START), f"the main file starts with {NODE_START}"
+    assert main.endswith("t.done();"), "t.done(); is the main file's last statement"
+    assert code_only(main).count("t.done()") == 1
+    for file_path, source in _js(case).items():
+        code = code_only(source)
+        for what, pattern in NEWER_SYNTAX.items():
+            assert not pattern.search(code), f"{file_path} uses {what}"
+        assert not re.search(r"\bthis\b", top_level_code(source)), \
+            f"{file_path} uses this at top level (the docs never say what it is: V1)"
+        if file_path != case.main:
+            assert ".start(" not in code, f"{file_path}: only the main file calls start()"
+        for name in _BARE.findall(source):
+            assert name.split("/")[0] not in BUILTIN_NAMES, \
+                f"{file_path}: {name!r} names a built-in module (out of the profile)"
+    syntax_error = "reading.node.json-syntax-error" in case.clauses
+    for file_path, text in case.files.items():
+        if not file_path.endswith(".json") or syntax_error:
+            continue
+        data = json.loads(text)  # every .json file parses, but in a case about one that does not
+        if file_path.split("/")[-1] == "package.json" and isinstance(data, dict):
+            for field in OUT_OF_SCOPE_FIELDS:
+                assert field not in data, f"{file_path} has {field!r} (out of the profile)"
+
+
+@pytest.mark.parametrize("path", NODE_PATHS, ids=lambda p: case_id(p, ROOT))
+def test_profile_case_attributes_each_assertion(path):
+    """As test_case_attributes_each_assertion, over the profile case's JavaScript files."""
+    case = load(path, ROOT)
+    as_modules = type("C", (), {"modules": _js(case)})()
+    tested, given = sections_of(as_modules)
+    assert set(tested) <= set(case.clauses), "t.clause names a clause the case does not cite"
+    assert set(given) <= set(case.relies), "t.given names a clause not listed under relies"
+    assert set(case.relies) <= set(given), "every clause under relies gets a t.given section"
+    if len(case.clauses) > 1 or case.relies:
+        assert set(case.clauses) <= set(tested), \
+            "a case citing several clauses, or relying on one, opens a t.clause section for each"
+        main = code_only(case.files[case.main])
+        first = min(main.find(".clause("), main.find(".given(")
+                    if ".given(" in main else len(main))
+        assert main.find(".start(") < first, "the main file starts the harness first"
+
+
+def test_the_profile_lint_catches_what_it_is_for(monkeypatch, tmp_path):
+    """The rules above fail on a case that breaks them (run on a case written here)."""
+    from tests.node_profile import CATALOGUE
+    from conformance import clauses
+
+    monkeypatch.setitem(clauses.CATALOGUE_FILES, "node", str(CATALOGUE))
+    clauses._catalogue.cache_clear()
+    try:
+        bad = tmp_path / "node" / "area" / "uses-fs.yaml"
+        bad.parent.mkdir(parents=True)
+        bad.write_text("title: A case that requires a built-in module here\n"
+                       "clauses: [node.exports.replace]\nfiles:\n  program.js: |\n"
+                       "    var t = require('./conformanceHarness.js').start(require);\n"
+                       "    var fs = require('fs');\n    t.done();\n")
+        monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+        with pytest.raises(AssertionError, match="names a built-in module"):
+            test_profile_case_keeps_the_rules(bad)
+        bad.write_text(bad.read_text().replace("var fs = require('fs');", "let x = 1;"))
+        with pytest.raises(AssertionError, match="uses let/const"):
+            test_profile_case_keeps_the_rules(bad)
+    finally:
+        monkeypatch.undo()
+        clauses._catalogue.cache_clear()
