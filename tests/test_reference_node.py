@@ -13,7 +13,7 @@ import pytest
 
 from conformance import harness
 from conformance.contract import Ending, Execution, Program
-from conformance.reference import (ReferenceLoader, exec_files, node_loader_source)
+from conformance.reference import ReferenceLoader, exec_files, node_loader_source, read_files
 from conformance.reference.compiled import compile_loader
 from conformance.reference.engine import execute
 from conformance.reference.tree import NODE_VIRTUAL_ROOT
@@ -259,7 +259,8 @@ def test_node_modules_is_never_appended_to_node_modules(tmp_path):
 def test_an_unresolvable_package_does_not_walk_on(tmp_path):
     lines = agreed(tmp_path, {
         "app/main.js": """\
-            try { print(require('pkg')); } catch (e) { print(e.code, /valid "main"/.test(e.message)); }
+            try { print(require('pkg')); }
+            catch (e) { print(e.code, /valid "main"/.test(e.message)); }
             """,
         "app/node_modules/pkg/package.json": '{"main": "gone.js"}\n',
         "node_modules/pkg/index.js": "module.exports = 'wrong: farther';\n",
@@ -288,7 +289,8 @@ def test_require_cache_identity_deletion_and_replacement(tmp_path):
     lines = agreed(tmp_path, {
         "main.js": """\
             var first = require('./lib/counter');
-            print(first === require('./lib/counter.js'), first === require(__dirname + '/lib/counter'),
+            print(first === require('./lib/counter.js'),
+                  first === require(__dirname + '/lib/counter'),
                   first === require('./lib/other.js').counter, first.runs);
             var name = require.resolve('./lib/counter');
             print(require.cache[name].exports === first, require.cache[name].loaded);
@@ -428,7 +430,8 @@ def test_json_modules_are_parsed_cached_and_a_syntax_error_throws(tmp_path):
             var v = require('./v.json');
             print(v.list.length, v === require('./v'), require('./text.json'));
             try { require('./bad.json'); } catch (e) {
-                print(e.name, e.message.indexOf('bad.json') >= 0, require.resolve('./bad.json') in require.cache);
+                print(e.name, e.message.indexOf('bad.json') >= 0,
+                      require.resolve('./bad.json') in require.cache);
             }
             print(require('./bom.json').ok);
             """,
@@ -440,7 +443,7 @@ def test_json_modules_are_parsed_cached_and_a_syntax_error_throws(tmp_path):
     assert lines == ["3 true just a string", "SyntaxError true false", "bom stripped"]
 
 
-# ---------------------------------------------------------------------------- module objects and scope
+# ---------------------------------------------------------------------- module objects and scope
 
 def test_filename_dirname_and_the_module_object(tmp_path):
     lines = agreed(tmp_path, {
@@ -503,7 +506,7 @@ def test_runaway_recursion_is_an_uncaught_error():
     assert execution.stderr.startswith("Uncaught InternalError: stack overflow"), execution
 
 
-# ---------------------------------------------------------------------------- exec of a tree on disk
+# ---------------------------------------------------------------------- exec of a tree on disk
 
 def test_exec_files_runs_a_tree_on_disk(tmp_path):
     root = write(tmp_path, {
@@ -519,6 +522,14 @@ def test_exec_files_runs_a_tree_on_disk(tmp_path):
     execution = exec_files(tmp_path, "app/main.js")
     assert execution.stdout == "package main true\n", execution
     assert ReferenceLoader().run_tree(root, "app/main.js", 5.0).stdout == execution.stdout
+
+
+def test_read_files_gives_every_file_as_a_program_of_the_profile_takes_it(tmp_path):
+    files = {"app/main.js": "print(require('../conf').name, require('./raw'));\n",
+             "conf.json": '{"name": "conf"}\n', "app/raw": "module.exports = 'raw';\n"}
+    read = read_files(write(tmp_path, files))
+    assert read == dedented(files)
+    assert run(read, main="app/main.js").stdout == "conf raw\n"
 
 
 def test_exec_files_refuses_missing_mains_and_bounds_what_it_reads(tmp_path, monkeypatch):

@@ -22,12 +22,12 @@ from conformance.harness import HARNESS_ID, key_in
 from conformance.reference.engine import MEMORY_LIMIT, OUTPUT_LIMIT, STACK_LIMIT
 from conformance.reference.process import Job, run_isolated, run_pipelined
 from conformance.reference.tree import (FILE_SCHEME, NODE_VIRTUAL_ROOT, VIRTUAL_ROOT,
-                                        VIRTUAL_SCHEME, Tree, loader_input, read_modules,
-                                        read_tree)
+                                        VIRTUAL_SCHEME, Tree, loader_input, read_files,
+                                        read_modules, read_tree)
 
 #: What the package offers: the loader, running a tree on disk, and reading one (exec).
 __all__ = ["ReferenceLoader", "exec_files", "exec_tree", "loader_source", "node_loader_source",
-           "read_modules"]
+           "read_files", "read_modules"]
 
 #: The profiles the reference loader runs besides Modules/1.1.1 (with node-loader.js).
 PROFILES = frozenset({"node"})

@@ -66,6 +66,16 @@ def read_modules(root: Path | str) -> dict[str, str]:
             for path, source in read_tree(directory)}
 
 
+def read_files(root: Path | str) -> dict[str, str]:
+    """Path below root -> text of every file below root, as exec_files reads them: the files
+    of a node profile Program."""
+    directory = os.path.abspath(root)
+    if not os.path.isdir(directory):
+        raise ValueError(f"{root}: not a directory")
+    return {posixpath.relpath(path, directory): text
+            for path, text in read_tree(directory, every_file=True)}
+
+
 def read_tree(root: str, every_file: bool = False) -> list[tuple[str, str]]:
     """(path, source) of every .js file below `root` (of every file, with every_file: the
     node profile's package.json, .json and extensionless files), within the limits."""
