@@ -58,6 +58,12 @@ def is_profile(spec: str | None) -> bool:
     return spec in PROFILES
 
 
+def spec_name(spec: str) -> str:
+    """What a run under `spec` holds a loader to, as messages and suite names say it:
+    Modules/1.1.1, or the node profile ('node profile')."""
+    return f"{spec} profile" if is_profile(spec) else f"Modules/{spec}"
+
+
 def archived(url: str) -> str:
     """The Internet Archive's copy of a wiki URL (the anchor kept)."""
     return ARCHIVE.format(page=url)

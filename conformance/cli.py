@@ -17,8 +17,9 @@ from typing import Iterable, Iterator, Sequence
 
 from conformance import DEFAULT_SPEC, SPEC_VERSIONS, __version__
 from conformance import expectations, junit
-from conformance.caseload import (SUFFIXES, CaseError, Suite, default_root, discover, find,
-                                  load_all)
+from conformance.caseload import (MAX_MODULES, SUFFIXES, CaseError, Suite, default_root,
+                                  discover, find, load_all, profile_of)
+from conformance.command import is_file_path
 from conformance.select import Selection, SelectionError, Stop, listing, selection
 from conformance.exitcodes import ExitCode
 from conformance.parser import Parser
@@ -29,13 +30,13 @@ from conformance.harness import new_key
 from conformance.judge import judge
 from conformance.outcomes import PRECISION_GOAL, Kind, Outcome, Verdict, caught_by, precision
 from conformance.clauses import (CATALOGUE_FILES, PROFILES, SPEC_PAGES, archived,
-                                 catalogue, source_commit)
+                                 catalogue, is_profile, source_commit)
 from conformance.report import case_counts, read_benchmark, render
 from conformance.repeat import Repeated, merged
 from conformance.reporters import Reporters
 from conformance.results import (OutputError, Results, ResultsError, Writer, check_output,
                                  check_output_dir, read, write, write_atomically)
-from conformance.features import resolve as resolve_features
+from conformance.features import Features, resolve as resolve_features
 from conformance.run import DEFAULT_TIMEOUT, execute, not_applicable, prepare, run_cases
 from conformance.terminal import TerminalReporter
 from conformance.text import counted, one_line
@@ -183,7 +184,8 @@ def _add_loader_options(p: argparse.ArgumentParser) -> None:
 
 def _loader(args: argparse.Namespace):
     return from_options(args.loader, args.loader_cmd, args.loader_file, args.loader_name,
-                        args.sandbox, args.env, getattr(args, "confine", False))
+                        args.sandbox, args.env, getattr(args, "confine", False),
+                        getattr(args, "profile", None))
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -197,6 +199,8 @@ def _run_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", default=None, choices=SPEC_VERSIONS,
                    help="the spec version to hold the loader to (default: what the loader "
                         f"claims, else {DEFAULT_SPEC})")
+    _add_profile_option(p, "run the cases of this profile and judge them by its catalogue, "
+                           "instead of Modules/1.1.1's")
     select = p.add_argument_group("which cases run")
     select.add_argument("-k", dest="keyword", action="append", metavar="EXPR",
                         help="only cases whose id EXPR takes: words matched as parts of the id "
@@ -290,6 +294,8 @@ def _exec_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", default=None, choices=SPEC_VERSIONS,
                    help="the spec version to hold the loader to, with CASE-ID (default: what "
                         f"the loader claims, else {DEFAULT_SPEC})")
+    _add_profile_option(p, "with CASE-ID: a case of this profile (node/...); with ROOT: "
+                           "MAIN is the main file's path (program.js)")
     return p
 
 
@@ -374,7 +380,7 @@ def _setup(args: argparse.Namespace) -> _Setup:
         timeout = _timeout(args, loader)
     except LoaderError as exc:
         raise _Refused(ExitCode.USAGE_ERROR, f"runner.py: error: {exc}") from None
-    spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
+    spec = _spec(args, loader)
     if args.write_expectations and args.keyword:
         raise _Refused(ExitCode.USAGE_ERROR, "runner.py: error: --write-expectations records "
                        "the whole suite; drop -k")
@@ -397,7 +403,7 @@ def _setup(args: argparse.Namespace) -> _Setup:
             expectations.check_replaceable(previous, loader.name, spec)
     except expectations.ExpectationsError as exc:
         raise _Refused(ExitCode.EXPECTATIONS_ERROR, exc) from None
-    suite = find(root, args.keyword)
+    suite = find(root, args.keyword, args.profile)
     errors = suite.check()  # every file read now, so that a malformed one stops the run
     if errors:              # before anything runs; only the ids are kept
         raise _Refused(ExitCode.CASE_ERROR, *errors,
@@ -408,7 +414,29 @@ def _setup(args: argparse.Namespace) -> _Setup:
     return _Setup(root, loader, timeout, spec, suite, known, previous)
 
 
-def _list_cases(root: Path, chosen: Selection) -> int:
+def _features(loader: Loader, timeout: float, spec: str) -> Features:
+    """The loader's optional features as the run knows them: declared, else probed. A
+    profile's cases need none (and the probe is a Modules/1.1.1 program): nothing is probed."""
+    if is_profile(spec):
+        return Features({}, {})
+    return resolve_features(loader, timeout)
+
+
+def _spec(args: argparse.Namespace, loader: Loader) -> str:
+    """What the run holds the loader to: the profile, else --spec, else what the loader
+    claims, else the default version."""
+    return args.profile or args.spec or loader.declaration.spec or DEFAULT_SPEC
+
+
+def _profile_and_spec(args: argparse.Namespace) -> str | None:
+    """The usage error of --profile given with --spec, or None."""
+    if getattr(args, "profile", None) and args.spec:
+        return (f"--profile {args.profile} and --spec {args.spec}: a run holds a loader to a "
+                "spec version or to a profile, not both")
+    return None
+
+
+def _list_cases(root: Path, chosen: Selection, profile: str | None = None) -> int:
     """--list: print the cases the selection takes, one line each, running none; the exit
     status a run would have before it starts (4 no case directory, 6 a malformed case file,
     5 no case selected), else 0."""
@@ -416,7 +444,7 @@ def _list_cases(root: Path, chosen: Selection) -> int:
     if not root.is_dir():
         print(f"{name}: error: no case directory at {root}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
-    suite = find(root, chosen)
+    suite = find(root, chosen, profile)
     errors = suite.check()
     for error in errors:
         print(error, file=sys.stderr)
@@ -435,13 +463,17 @@ def _list_cases(root: Path, chosen: Selection) -> int:
 def run_command(argv: Sequence[str]) -> int:
     args = _run_parser().parse_args(argv)
     name = Parser.invoked()
+    both = _profile_and_spec(args)
+    if both:
+        print(f"{name}: error: {both}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     try:
-        chosen = selection(args.keyword, args.clause)
+        chosen = selection(args.keyword, args.clause, args.profile)
     except SelectionError as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     if args.list:
-        return _list_cases(args.cases or default_root(), chosen)
+        return _list_cases(args.cases or default_root(), chosen, args.profile)
     args.keyword = chosen or None  # what _setup selects the cases by (see caseload.find)
     try:
         setup = _setup(args)
@@ -456,7 +488,7 @@ def run_command(argv: Sequence[str]) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     signals = _SIGNALS
     try:
-        features = resolve_features(loader, setup.timeout)
+        features = _features(loader, setup.timeout, spec)
     except KeyboardInterrupt:
         print("interrupted before any case ran", file=sys.stderr)
         return ExitCode.INTERRUPTED
@@ -466,7 +498,8 @@ def run_command(argv: Sequence[str]) -> int:
     # The outputs, in the order each is told of the run. The results file comes first: it
     # refuses a run when another run is writing it, before anything is shown.
     stream = Writer(args.json) if args.json else None
-    suite_ids = lambda: (find(root) if args.keyword else suite).ids  # noqa: E731
+    suite_ids = lambda: (find(root, profile=args.profile) if args.keyword  # noqa: E731
+                         else suite).ids
     check = expectations.CheckReporter(setup.known, suite_ids) if setup.known else None
     reporters = Reporters([
         stream,
@@ -564,6 +597,10 @@ def _status(args, results: Results, reporters: Reporters, stream: Writer | None,
 def exec_command(argv: Sequence[str]) -> int:
     """`exec ROOT MAIN`: a module tree run by hand; `exec CASE-ID`: one case run and judged."""
     args = _exec_parser().parse_args(argv)
+    both = _profile_and_spec(args)
+    if both:
+        print(f"runner.py exec: error: {both}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
     if not Path(args.root).is_dir() and args.main is None:
         return _exec_case(args)
     if args.cases is not None or args.spec is not None:
@@ -579,8 +616,16 @@ def exec_command(argv: Sequence[str]) -> int:
         loader = _loader(args)
         timeout = _timeout(args, loader)
         root = Path(args.root)
+        if is_file_path(args.main) != bool(args.profile):
+            raise ValueError("MAIN is a file path (program.js) with --profile, and a module id "
+                             "(program) without")
         if capabilities(loader).runs_trees:
             execution = loader.run_tree(root, args.main, timeout)
+        elif args.profile:
+            files = _read_files(root)
+            if args.main not in files:
+                raise ValueError(f"{args.root}: no main file {args.main!r}")
+            execution = loader.run(Program(f"exec {args.root}", {}, args.main, timeout, files))
         else:
             modules = read_modules(root)
             if args.main not in modules:
@@ -600,12 +645,32 @@ def exec_command(argv: Sequence[str]) -> int:
     return ExitCode.OK if ok else ExitCode.FAILED
 
 
+def _read_files(root: Path) -> dict[str, str]:
+    """Every regular file under root (links and hidden names left out), path -> text: a
+    tree of the node profile, read for a loader that does not run trees where they are."""
+    files: dict[str, str] = {}
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")
+                         and not os.path.islink(os.path.join(folder, d))]
+        for name in names:
+            path = os.path.join(folder, name)
+            if name.startswith(".") or os.path.islink(path) or not os.path.isfile(path):
+                continue
+            if len(files) >= MAX_MODULES:
+                raise ValueError(f"{root}: more than {MAX_MODULES} files")
+            with open(path, encoding="utf-8", errors="surrogateescape") as text:
+                files[Path(path).relative_to(root).as_posix()] = text.read()
+    return files
+
+
 def _exec_case(args: argparse.Namespace) -> int:
     """`exec CASE-ID`: the case of that id under --cases run on the loader and judged as a run
     of that one case would be; shown with its verdict in full and everything the program
     printed; the exit status is that run's."""
     root = args.cases or default_root()
     case_id = str(args.root)
+    if args.profile is None and args.spec is None:  # a profile's case runs in its profile
+        args.profile = profile_of(case_id)
     try:
         loader = _loader(args)
         timeout = _timeout(args, loader)
@@ -626,9 +691,9 @@ def _exec_case(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
         return ExitCode.CASE_ERROR
     case = suite[0]
-    spec = args.spec or loader.declaration.spec or DEFAULT_SPEC
+    spec = _spec(args, loader)
     try:
-        features = resolve_features(loader, timeout)
+        features = _features(loader, timeout, spec)
         plan = Results(__version__, loader.name, spec, loader.declaration.sandbox, (), 0.0,
                        True, (case.id,), features.states(), loader.declaration.confinement)
         terminal = TerminalReporter(sys.stdout, True, features, root)
@@ -675,9 +740,9 @@ def _load_cases(root: Path | None, profile: str | None = None) -> tuple[list, in
 
 def _add_profile_option(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--profile", default=None, choices=PROFILES,
-                   help=f"{what} of a profile beyond Modules/1.1.1 instead (node: Node's "
-                        "CommonJS as its documentation states it; cases/node, "
-                        "conformance/data/node-clauses.yaml)")
+                   help=f"{what}; a profile is held apart from Modules/1.1.1 (node: Node's "
+                        "CommonJS as its documentation states it, cases under node/, "
+                        "conformance/data/node-clauses.yaml); not with --spec")
 
 
 def clauses_command(argv: Sequence[str]) -> int:
@@ -689,7 +754,7 @@ def clauses_command(argv: Sequence[str]) -> int:
     p.add_argument("clause", nargs="?", default=None, metavar="ID",
                    help="show this clause alone (ids as `clauses` lists them)")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR")
-    _add_profile_option(p, "the catalogue and cases")
+    _add_profile_option(p, "the catalogue and cases of this profile")
     args = p.parse_args(argv)
     clauses = catalogue(args.profile)
     listed = "`runner.py clauses" + (f" --profile {args.profile}`" if args.profile else "`")

@@ -83,8 +83,8 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
 class TreeTimeout(Exception):
     """Writing a case's module tree ran past the case's time limit."""
 
-    def __init__(self, written: int, total: int):
-        super().__init__(f"wrote {written} of {total} modules")
+    def __init__(self, written: int, total: int, what: str = "modules"):
+        super().__init__(f"wrote {written} of {total} {what}")
         self.written, self.total = written, total
 
 
@@ -135,18 +135,68 @@ def _make_directories(root: Path, relative: str, made: set[str]) -> None:
             os.mkdir(path)
         except FileExistsError:
             if not stat.S_ISDIR(os.lstat(path).st_mode):
-                raise ValueError(f"module directory {prefix!r} exists and is not a directory "
+                raise ValueError(f"directory {prefix!r} exists and is not a directory "
                                  f"(a link?) under {root}") from None
         made.add(prefix)
 
 
+#: A file path of a node profile case, as the case schema has it ($defs/filePath): checked
+#: again here, so that no path given to write_files leaves its root.
+_FILE_PATH = re.compile(r"[A-Za-z0-9_$@+-][A-Za-z0-9_$@.+-]{0,63}"
+                        r"(/[A-Za-z0-9_$@+-][A-Za-z0-9_$@.+-]{0,63}){0,15}")
+
+
+def is_file_path(main: str) -> bool:
+    """Whether a program's main names a file (a node profile program: `app/program.js`)
+    rather than a module id (`program`, whose file is program.js): ids hold no '.'."""
+    return "." in main
+
+
+def main_file(root: Path, main: str) -> Path:
+    """The main module's file under root: the path itself, or the id's file (ID.js)."""
+    return root / (main if is_file_path(main) else f"{main}.js")
+
+
+def write_files(root: Path, files: Mapping[str, str], deadline: float | None = None) -> None:
+    """Write each file of a node profile program at ROOT/path, its text as UTF-8. Nothing is
+    written outside ROOT: a path is segments that never start with '.'; each directory is made
+    with os.mkdir (an existing one must be a real directory, not a link); each file is created
+    afresh (O_CREAT|O_EXCL|O_NOFOLLOW), after its parent's real path was checked to be under
+    ROOT's. With a `deadline`, raise TreeTimeout once it has passed."""
+    real_root = os.path.realpath(root)
+    made: set[str] = set()
+    for count, (file_path, text) in enumerate(files.items()):
+        if not _FILE_PATH.fullmatch(file_path) or len(file_path) > 200:
+            raise ValueError(f"file path {file_path!r} is not segments joined by '/' (no "
+                             "segment starting with '.')")
+        if deadline is not None and count % _CLOCK_EVERY == 0 and time.monotonic() > deadline:
+            raise TreeTimeout(count, len(files), "files")
+        path = os.path.join(root, file_path)
+        if len(os.fsencode(path)) >= _PATH_MAX:
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), path)
+        parent = file_path.rpartition("/")[0]
+        if parent and parent not in made:
+            _make_directories(root, parent, made)
+        real_parent = os.path.realpath(os.path.join(root, parent))
+        if real_parent != real_root and not real_parent.startswith(real_root + os.sep):
+            raise ValueError(f"the directory of {file_path!r} leads outside {root}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with open(os.open(path, flags, 0o644), "wb") as out:
+            out.write(text.encode("utf-8", errors="surrogatepass"))
+
+
 def write_case_tree(base: Path, modules: Mapping[str, str],
-                    deadline: float | None = None) -> Path:
-    """Write the modules at BASE/root and return that root: the case's whole tree, nothing
-    beside or above it, so that a kept copy of the tree reproduces the run."""
+                    deadline: float | None = None,
+                    files: Mapping[str, str] | None = None) -> Path:
+    """Write the modules (or a node profile program's files) at BASE/root and return that
+    root: the case's whole tree, nothing beside or above it, so that a kept copy of the tree
+    reproduces the run."""
     root = base / "root"
     root.mkdir(exist_ok=True)
-    write_tree(root, modules, deadline)
+    if files:
+        write_files(root, files, deadline)
+    else:
+        write_tree(root, modules, deadline)
     return root
 
 
@@ -322,21 +372,39 @@ class CommandLoader:
             rerun=(("env",) + variables if variables else ()) + tuple(self.argv))
 
     def run_tree(self, root: Path, main: str, timeout: float) -> Execution:
-        """The command run on the module tree in directory `root`, where it is."""
+        """The command run on the module tree in directory `root`, where it is (a node profile
+        tree when `main` is a file path: see command_for)."""
         if not Path(root).is_dir():
             raise ValueError(f"{root}: not a directory")
-        argv, env = self.command_for(Path(root).resolve(), main)
-        return run_command(argv, Path.cwd(), env, timeout)
+        home = None
+        if is_file_path(main):
+            home = Path(tempfile.mkdtemp(prefix="cjs-conformance-home-"))
+        try:
+            argv, env = self.command_for(Path(root).resolve(), main, home)
+            return run_command(argv, Path.cwd(), env, timeout)
+        finally:
+            if home is not None:
+                shutil.rmtree(home, ignore_errors=True)
 
     def _own_env(self, root: Path, main: str) -> dict[str, str]:
-        values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
+        values = {"root": str(root), "main": main, "main_file": str(main_file(root, main))}
         return {k: substitute(v, values) for k, v in self.env.items()}
 
-    def command_for(self, root: Path, main: str) -> tuple[list[str], dict[str, str]]:
-        values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
+    def command_for(self, root: Path, main: str,
+                    home: Path | None = None) -> tuple[list[str], dict[str, str]]:
+        """The command's words and environment for the tree at root. For a node profile
+        program (main a file path), `home` is a private empty directory: the environment has
+        no NODE_PATH of the user's, and HOME is that directory (Node's GLOBAL_FOLDERS read
+        $HOME/.node_modules), so that nothing outside the case's files can be found."""
+        values = {"root": str(root), "main": main, "main_file": str(main_file(root, main))}
         words = absolute_words(self.argv) if self.confined else self.argv
         argv = [substitute(arg, values) for arg in words]
-        return argv, {**os.environ, **self._own_env(root, main)}
+        inherited = dict(os.environ)
+        if is_file_path(main):
+            inherited.pop("NODE_PATH", None)
+            if home is not None:
+                inherited["HOME"] = str(home)
+        return argv, {**inherited, **self._own_env(root, main)}
 
     def run(self, program: Program) -> Execution:
         """Write the tree and run the command on it: both within the program's time limit."""
@@ -345,7 +413,7 @@ class CommandLoader:
         base = Path(tempfile.mkdtemp(prefix="cjs-conformance-"))
         try:
             try:
-                root = write_case_tree(base, program.modules, deadline)
+                root = write_case_tree(base, program.modules, deadline, program.files)
             except TreeTimeout as exc:
                 return Execution(stdout="", ending=Ending.TIMED_OUT, exit_code=None,
                                  seconds=time.perf_counter() - started,
@@ -353,7 +421,11 @@ class CommandLoader:
                                             f"limit of {program.timeout:g} s ({exc}); the loader "
                                             "was not started")
             writing = time.perf_counter() - started
-            argv, env = self.command_for(root, program.main)
+            home = None
+            if program.files:  # a node profile program: a private, empty HOME
+                home = base / "home"
+                home.mkdir()
+            argv, env = self.command_for(root, program.main, home)
             # Run where the suite was started, so that relative paths in the template work.
             cwd, shown = Path.cwd(), shlex.join(argv)
             if self.confined:

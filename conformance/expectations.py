@@ -15,7 +15,7 @@ from typing import Any, Callable, Collection, Mapping
 import yaml
 
 from conformance import schemas
-from conformance.clauses import catalogue
+from conformance.clauses import catalogue, spec_name
 from conformance.harness import KEY_LENGTH
 from conformance.outcomes import CLEAN, RECORDED, UNRECORDABLE, Kind, Outcome, Verdict
 from conformance.reporters import AtFinish
@@ -286,8 +286,8 @@ def check_fits(expectations: Expectations, loader: str, spec: str) -> None:
                                 f"this run is loader {loader!r}")
     if expectations.spec != spec:
         raise ExpectationsError(expectations.path, expectations.spec_line, "spec",
-                                f"the expectations are for Modules/{expectations.spec}, "
-                                f"the run targets Modules/{spec}")
+                                f"the expectations are for {spec_name(expectations.spec)}, "
+                                f"the run targets {spec_name(spec)}")
 
 
 # Comparing -------------------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def check_replaceable(previous: Expectations, loader: str, spec: str) -> None:
     run about to replace it: its hand-written reasons would be lost (--force replaces it)."""
     for field_, recorded, now, line in (
             ("loader", repr(previous.loader), repr(loader), previous.loader_line),
-            ("spec", f"Modules/{previous.spec}", f"Modules/{spec}", previous.spec_line)):
+            ("spec", spec_name(previous.spec), spec_name(spec), previous.spec_line)):
         if recorded != now:
             raise ExpectationsError(
                 previous.path, line, field_,
@@ -405,13 +405,13 @@ def check_replaceable(previous: Expectations, loader: str, spec: str) -> None:
 def first_reason(verdict: Verdict, spec: str) -> str:
     """A new entry's reason until someone writes a better one: what happened, and the sentence
     of the spec each blamed clause rests on."""
-    clauses = catalogue()
+    clauses = catalogue(spec)
     grounds = []
     for clause_id in verdict.blame:
         clause = clauses.get(clause_id)
         if clause is not None and clause.quote:
             level = clause.level_in(spec) or "?"
-            grounds.append(f'{clause_id} ({level}, Modules/{spec} {clause.ref.get(spec, "")}): '
+            grounds.append(f'{clause_id} ({level}, {spec_name(spec)} {clause.ref.get(spec, "")}): '
                            f'"{clause.quote}"')
     message = stable(verdict.message)
     if not grounds:
@@ -447,7 +447,7 @@ def dump(results: Results, previous: Expectations | None = None) -> str:
     ran = _plural(len(results.verdicts), "case", "cases")
     header = [
         f"# Known failures of the loader {one_line(results.loader)} against commonjs-conformance "
-        f"{one_line(results.suite)}, Modules/{one_line(results.spec)}.",
+        f"{one_line(results.suite)}, {one_line(spec_name(results.spec))}.",
         f"# Written by --write-expectations from a run of {ran}"
         + ("" if results.complete else " that was interrupted") + ".",
         "# A run checked against this file fails when a case fails otherwise than recorded",

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable, Collection
 
+from conformance.clauses import spec_name
 from conformance.expectations import Expectation, Expectations, Standing, now
 from conformance.outcomes import ERRORS, FAILURES, NOTED, Outcome, Verdict
 from conformance.results import Results, write_atomically
@@ -113,7 +114,7 @@ def render(results: Results, known: Expectations | None = None,
     root = ET.Element("testsuites", {"name": SUITE, **counts})
     root.append(suite)
     suite.attrib.update({k: clean(v) for k, v in {
-        "name": f"{SUITE} {results.loader} Modules/{results.spec}", **counts}.items()})
+        "name": f"{SUITE} {results.loader} {spec_name(results.spec)}", **counts}.items()})
     properties = ET.Element("properties")
     suite.insert(0, properties)
     for name, value in (("suite", results.suite), ("loader", results.loader),

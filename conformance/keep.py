@@ -14,7 +14,8 @@ from typing import Iterator, Sequence
 from conformance import DEFAULT_SPEC
 from conformance.contract import Loader, capabilities
 from conformance.case import Case
-from conformance.command import substitute, write_tree
+from conformance.clauses import is_profile
+from conformance.command import main_file, substitute, write_files, write_tree
 from conformance.outcomes import Verdict
 from conformance.registry import options_of
 from conformance.results import Results
@@ -55,7 +56,7 @@ def rerun_of(loader: Loader, case: Case, spec: str = DEFAULT_SPEC,
 def rerun_line(loader: Loader, root: Path, main: str) -> str:
     """A shell line that runs the kept tree by hand, unjudged, on the same loader, as it
     declares (Capabilities.rerun); every word is quoted."""
-    values = {"root": str(root), "main": main, "main_file": str(root / f"{main}.js")}
+    values = {"root": str(root), "main": main, "main_file": str(main_file(root, main))}
     declared = capabilities(loader).rerun
     if declared:
         return shlex.join(substitute(word, values) for word in declared)
@@ -71,8 +72,10 @@ def judged_line(case: Case, rerun: Rerun) -> str:
         literal = f'"{package}"'  # so that the shell quotes it without '"'"'
     code = (f"import sys; sys.path[:0] = [{literal}]; from conformance.cli import main; "
             "sys.exit(main())")
-    return shlex.join((sys.executable, "-c", code, "exec", case.id, "--cases", rerun.cases,
-                       "--spec", rerun.spec) + rerun.options)
+    held = () if "--profile" in rerun.options else \
+        ("--profile", rerun.spec) if is_profile(rerun.spec) else ("--spec", rerun.spec)
+    return shlex.join((sys.executable, "-c", code, "exec", case.id, "--cases", rerun.cases)
+                      + held + rerun.options)
 
 
 def rerun_script(case: Case, loader: Loader, target: Path, rerun: Rerun | None = None) -> str:
@@ -117,7 +120,11 @@ def keep(case: Case, verdict: Verdict, loader: Loader, directory: Path,
                                      dir=target.parent))
     old = None
     try:
-        write_tree(building, prepare(case).modules)
+        program = prepare(case)
+        if program.files:
+            write_files(building, program.files)
+        else:
+            write_tree(building, program.modules)
         (building / "rerun.sh").write_text(rerun_script(case, loader, target, rerun), encoding="utf-8")
         (building / "rerun.sh").chmod(0o755)
         (building / "verdict.txt").write_text(

@@ -15,6 +15,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from conformance.clauses import PROFILES
 from conformance.contract import FEATURES, Declaration, Loader
 from conformance.command import CommandLoader, TemplateError, parse_template
 from conformance.confine import level as confinement_level
@@ -75,13 +76,17 @@ def shipped() -> dict[str, Path]:
 def command_loader(template: str, *, name: str | None = None, sandbox: bool = False,
                    env: Mapping[str, str] | None = None, spec: str | None = None,
                    timeout: float | None = None, features: Mapping[str, bool] | None = None,
-                   install: str | None = None) -> CommandLoader:
-    """A loader that runs `template`; LoaderError when it cannot work on this machine."""
+                   install: str | None = None,
+                   profiles: frozenset[str] = frozenset(PROFILES)) -> CommandLoader:
+    """A loader that runs `template`; LoaderError when it cannot work on this machine. A
+    command runs files as well as modules: given alone, it runs every profile (a loader file
+    says which it runs)."""
     try:
         loader = CommandLoader(template, name=name, env=env,
                                declaration=Declaration(sandbox=sandbox, spec=spec,
                                                        timeout=timeout,
-                                                       features=dict(features or {})))
+                                                       features=dict(features or {}),
+                                                       profiles=frozenset(profiles)))
     except TemplateError as exc:
         raise LoaderError(str(exc)) from None
     _check_program(loader.argv[0], install)
@@ -122,6 +127,8 @@ _FIELD_RULES = {
     "timeout": "timeout is a number of seconds",
     "features": f"features maps {', '.join(FEATURES)} to true or false",
     "install": "install is a string telling how to get the loader",
+    "profiles": f"profiles maps a profile ({', '.join(PROFILES)}) to what changes in a run of "
+                "it: {command: ..., env: {...}}, or {} for nothing",
 }
 
 
@@ -132,7 +139,8 @@ def _worded(doc: Document, error: Any) -> LoaderFileError | None:
         missing = [k for k in error.validator_value if k not in error.instance]
         if missing and missing[0] in _FIELD_RULES:
             return doc.error([], _FIELD_RULES[missing[0]])
-    if where[:1] == ["env"] and "propertyNames" in error.schema_path:
+    if (where[:1] == ["env"] or where[:1] == ["profiles"] and where[2:3] == ["env"]) \
+            and "propertyNames" in error.schema_path:
         return doc.error(where + [error.instance], "a variable name is letters, digits and "
                          "'_', not starting with a digit", key=True)
     if where == ["spec"]:
@@ -158,8 +166,9 @@ def beside(command: str, directory: Path) -> str:
     return shlex.join(resolved)
 
 
-def from_file(path: Path) -> CommandLoader | HostLoader:
-    """The command loader a loader file describes (see README, 'Certify your loader')."""
+def from_file(path: Path, profile: str | None = None) -> CommandLoader | HostLoader:
+    """The command loader a loader file describes (see README, 'Certify your loader'); for a
+    run of `profile`, with that profile's command and env where the file gives them."""
     doc = read_document(Path(path), 1 << 16, LoaderFileError)
     data = doc.data
     if not isinstance(data, dict):
@@ -167,7 +176,13 @@ def from_file(path: Path) -> CommandLoader | HostLoader:
     wrong = schemas.first_error(doc, "loader", _worded)
     if wrong is not None:
         raise wrong
-    env = data.get("env") or {}
+    profiles = data.get("profiles") or {}
+    protocol = data.get("protocol", "command")
+    if profiles and protocol == "host":
+        raise doc.error(["profiles"], "profiles go with protocol: command (a host is given "
+                        "module trees only)")
+    override = profiles.get(profile) or {}
+    env = override["env"] if "env" in override else data.get("env") or {}
     sandbox = data.get("sandbox", False)
     spec = data.get("spec")
     timeout = data.get("timeout")
@@ -175,12 +190,12 @@ def from_file(path: Path) -> CommandLoader | HostLoader:
         raise doc.error(["timeout"], str(timeout_problem(timeout)))
     features = data.get("features") or {}
     install = data.get("install")
-    protocol = data.get("protocol", "command")
     directory = Path(path).resolve().parent
+    where = ["profiles", profile, "command"] if "command" in override else ["command"]
     try:
-        command = beside(data["command"], directory)
+        command = beside(override.get("command", data["command"]), directory)
     except TemplateError as exc:
-        raise doc.error(["command"], str(exc)) from None
+        raise doc.error(where, str(exc)) from None
     env = {k: v.replace("{loader_dir}", str(directory)) for k, v in env.items()}
     try:
         if protocol == "host":
@@ -188,9 +203,10 @@ def from_file(path: Path) -> CommandLoader | HostLoader:
                                timeout=timeout, features=features, install=install,
                                source=Path(path).resolve())
         return command_loader(command, name=data["name"], sandbox=sandbox, env=env,
-                              spec=spec, timeout=timeout, features=features, install=install)
+                              spec=spec, timeout=timeout, features=features, install=install,
+                              profiles=frozenset(profiles))
     except LoaderError as exc:
-        raise doc.error(["command"], str(exc)) from None
+        raise doc.error(where, str(exc)) from None
 
 
 def _instantiate(target: Any, what: str) -> Loader:
@@ -277,9 +293,10 @@ def known() -> list[str]:
     return names
 
 
-def resolve(name: str) -> Loader:
+def resolve(name: str, profile: str | None = None) -> Loader:
     """The loader called `name`: built-in, shipped loader file, mutant:/variant:, an installed
-    package's entry point, or package.module:Class for a Python loader run in-process."""
+    package's entry point, or package.module:Class for a Python loader run in-process; a
+    loader file as it runs `profile` (see from_file)."""
     if name in BUILTIN:
         return BUILTIN[name]()
     if name.startswith(("mutant:", "variant:")):
@@ -290,7 +307,7 @@ def resolve(name: str) -> Loader:
             raise LoaderError(f"unknown {kind} {name!r}; known: {', '.join(table)}")
         return table[short].loader()
     if name in shipped():
-        return from_file(shipped()[name])
+        return from_file(shipped()[name], profile)
     entry = _entry_point(name)
     if entry is not None:
         try:
@@ -319,13 +336,25 @@ def parse_env(pairs: list[str] | None) -> dict[str, str]:
     return env
 
 
+def check_profile(loader: Loader, profile: str | None) -> None:
+    """LoaderError, one line, when a run of `profile` is asked of a loader that does not
+    declare it (Declaration.profiles); nothing when no profile is asked."""
+    if profile and profile not in loader.declaration.profiles:
+        runs = ", ".join(sorted(loader.declaration.profiles)) or "none"
+        raise LoaderError(f"the loader {loader.name!r} does not declare the {profile} profile "
+                          f"(profiles it runs: {runs}); a loader file lists it under "
+                          f"profiles: {{{profile}: {{}}}}, and --loader-cmd runs any profile")
+
+
 def from_options(loader: str | None = None, loader_cmd: str | None = None,
                  loader_file: Path | None = None, loader_name: str | None = None,
                  sandbox: bool = False, env: list[str] | None = None,
-                 confine: bool = False) -> Loader:
-    """The loader that command-line options choose (the CLI's and pytest's alike); options_of()
-    gives those options back."""
-    chosen = _from_options(loader, loader_cmd, loader_file, loader_name, sandbox, env)
+                 confine: bool = False, profile: str | None = None) -> Loader:
+    """The loader that command-line options choose (the CLI's and pytest's alike), as it runs
+    `profile` (refused with LoaderError when it does not declare it); options_of() gives those
+    options back."""
+    chosen = _from_options(loader, loader_cmd, loader_file, loader_name, sandbox, env, profile)
+    check_profile(chosen, profile)
     if loader_cmd is not None:
         words = ["--loader-cmd", loader_cmd]
         words += ["--loader-name", loader_name] if loader_name is not None else []
@@ -338,6 +367,8 @@ def from_options(loader: str | None = None, loader_cmd: str | None = None,
         words = ["--loader", "reference-sandbox" if sandbox else loader or "reference"]
     if confine:
         words.append("--confine")
+    if profile:
+        words += ["--profile", profile]
     _remember(chosen, tuple(words))
     if confine:
         if not isinstance(chosen, CommandLoader):
@@ -371,7 +402,8 @@ def options_of(loader: Loader) -> tuple[str, ...]:
 
 
 def _from_options(loader: str | None, loader_cmd: str | None, loader_file: Path | None,
-                  loader_name: str | None, sandbox: bool, env: list[str] | None) -> Loader:
+                  loader_name: str | None, sandbox: bool, env: list[str] | None,
+                  profile: str | None = None) -> Loader:
     given = (("--loader", loader), ("--loader-cmd", loader_cmd), ("--loader-file", loader_file),
              ("--loader-name", loader_name))
     for option, value in given:  # an empty value never falls back to the reference loader
@@ -388,10 +420,10 @@ def _from_options(loader: str | None, loader_cmd: str | None, loader_file: Path 
     if loader_file is not None:
         if sandbox:
             raise LoaderError("a loader file says itself whether it is a sandbox (sandbox: true)")
-        return from_file(loader_file)
+        return from_file(loader_file, profile)
     name = loader or "reference"
     if sandbox:
         if name != "reference":
             raise LoaderError("--sandbox goes with the reference loader or --loader-cmd")
         name = "reference-sandbox"
-    return resolve(name)
+    return resolve(name, profile)

@@ -13,6 +13,8 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from conformance.contract import DEFAULT_TIMEOUT, Ending, Execution, Loader, Program, capabilities
 from conformance.case import Case
+from conformance.caseload import HARNESS_FILE
+from conformance.clauses import is_profile, spec_name
 from conformance.stopping import run_under, stop_running_commands
 from conformance.harness import HARNESS_ID, KEY_PLACEHOLDER, new_key, source
 from conformance.judge import judge
@@ -26,6 +28,9 @@ def not_applicable(case: Case, loader: Loader, spec: str,
     are the loader's optional features as the run knows them (declared or probed); without
     them, what the loader declares."""
     if spec not in case.versions:
+        if is_profile(spec) or any(is_profile(v) for v in case.versions):
+            return f"not applicable: the case is of the {spec_name(case.versions[0])}, the " \
+                   f"run of the {spec_name(spec)}"
         return f"not applicable: the case applies to Modules/{', '.join(case.versions)}, not {spec}"
     sandbox = loader.declaration.sandbox
     if case.sandbox is True and not sandbox:
@@ -42,7 +47,13 @@ def not_applicable(case: Case, loader: Loader, spec: str,
 
 def prepare(case: Case, timeout: float = DEFAULT_TIMEOUT, key: str = KEY_PLACEHOLDER) -> Program:
     """The Program a loader receives for `case`: its modules plus the harness helper, which
-    carries `key` for its DONE check."""
+    carries `key` for its DONE check; for a node profile case, its files plus the helper's
+    source as conformanceHarness.js in the main file's directory."""
+    if case.files:
+        directory = case.main.rpartition("/")[0]
+        files = dict(case.files)
+        files[f"{directory}/{HARNESS_FILE}" if directory else HARNESS_FILE] = source(key)
+        return Program(name=case.id, modules={}, main=case.main, timeout=timeout, files=files)
     modules = dict(case.modules)
     modules[HARNESS_ID] = source(key)
     return Program(name=case.id, modules=modules, main=case.main, timeout=timeout)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 from conformance.case import Case
-from conformance.clauses import catalogue
+from conformance.clauses import catalogue, is_profile
 from conformance.outcomes import FAILING, Kind, Outcome, Verdict
 from conformance.text import counted
 
@@ -169,21 +169,24 @@ class Selection:
 
 
 def selection(keywords: Sequence[str] | None = None,
-              clauses: Sequence[str] | None = None) -> Selection:
+              clauses: Sequence[str] | None = None, spec: str | None = None) -> Selection:
     """The Selection of the given -k expressions (all must hold) and --clause ids; a
-    SelectionError, one line, for a malformed expression or a clause the catalogue lacks."""
+    SelectionError, one line, for a malformed expression or a clause the catalogue of the
+    run's `spec` (a profile's, or the spec's) lacks."""
     parsed = []
     for text in keywords or ():
         expression = parse(text)
         if expression is not None:
             parsed.append((text, expression))
-    known = catalogue()
+    known = catalogue(spec)
     for clause in clauses or ():
         if clause not in known:
             closest = difflib.get_close_matches(clause, list(known), n=3, cutoff=0.6)
-            hint = (f"the closest: {', '.join(closest)}" if closest
-                    else "`runner.py clauses` lists them")
-            raise SelectionError(f"--clause {clause!r}: no such clause in the catalogue; {hint}")
+            listed = f"`runner.py clauses --profile {spec}`" if is_profile(spec) \
+                else "`runner.py clauses`"
+            hint = (f"the closest: {', '.join(closest)}" if closest else f"{listed} lists them")
+            where = f"the {spec} profile's catalogue" if is_profile(spec) else "the catalogue"
+            raise SelectionError(f"--clause {clause!r}: no such clause in {where}; {hint}")
     return Selection(tuple(parsed), frozenset(clauses or ()))
 
 

@@ -89,7 +89,7 @@ def test_malformed_case_is_one_line_and_nothing_runs(tmp_path, capsys):
     assert main(["--cases", str(tmp_path)]) == ExitCode.CASE_ERROR
     captured = capsys.readouterr()
     first = captured.err.splitlines()[0]
-    assert first.endswith("area/bad.yaml:3: colour: unknown key (allowed: clauses, main, "
+    assert first.endswith("area/bad.yaml:3: colour: unknown key (allowed: clauses, files, main, "
                           "modules, needs, notes, relies, sandbox, title, versions)")
     assert "Traceback" not in captured.err and captured.out == ""
 
@@ -311,3 +311,75 @@ def test_a_ctrl_c_swallowed_where_it_landed_still_stops_the_run(tmp_path, monkey
     results = read(out)
     assert status == ExitCode.INTERRUPTED
     assert not results.complete and 2 <= len(results.verdicts) <= 4
+
+
+# --- --profile node (docs/node-profile.md), on the tests' own catalogue and cases ------------
+
+from tests.node_profile import CASES as PROFILE_CASES, node_catalogue  # noqa: E402,F401
+
+needs_node = pytest.mark.skipif(__import__("shutil").which("node") is None,
+                                reason="node is not installed")
+
+
+@needs_node
+def test_a_profile_run_on_node_passes_fails_and_warns_as_its_cases_say(node_catalogue, tmp_path,
+                                                                        capsys):
+    out, junit_xml, kept = tmp_path / "r.json", tmp_path / "j.xml", tmp_path / "kept"
+    status = main(["--profile", "node", "--loader", "node", "--cases", str(PROFILE_CASES),
+                   "--json", str(out), "--junit", str(junit_xml), "--keep-failed", str(kept)])
+    assert status == ExitCode.FAILED
+    data = results_of(out)
+    assert (data["loader"], data["spec"]) == ("node", "node")
+    assert {c["id"]: c["outcome"] for c in data["cases"]} == {
+        "node/exports/replace-with-function": "pass",
+        "node/lookup/exact-wrong-on-purpose": "fail",
+        "node/module/parent-wrong-on-purpose": "warn",
+        "node/nested/main-in-a-subdirectory": "pass"}
+    assert 'name="commonjs-conformance node node profile"' in junit_xml.read_text()
+    rerun = (kept / "node/lookup/exact-wrong-on-purpose/rerun.sh").read_text()
+    assert "--profile node" in rerun and "--spec" not in rerun
+    assert (kept / "node/lookup/exact-wrong-on-purpose/x.js").is_file()
+    capsys.readouterr()
+    assert main(["exec", "node/lookup/exact-wrong-on-purpose", "--loader", "node",
+                 "--cases", str(PROFILE_CASES)]) == ExitCode.FAILED
+    assert "FAIL     node/lookup/exact-wrong-on-purpose" in capsys.readouterr().out
+    # The default run of the same directory: its one spec case, none of the profile's.
+    assert main(["--cases", str(PROFILE_CASES), "--json", str(out)]) == ExitCode.OK
+    assert [c["id"] for c in results_of(out)["cases"]] == ["require/returns-exports"]
+
+
+def test_profile_selection_listing_and_refusals(node_catalogue, tmp_path, capsys):
+    cases = ["--profile", "node", "--cases", str(PROFILE_CASES)]
+    assert main(cases + ["--list", "--clause", "node.module.parent"]) == ExitCode.OK
+    assert capsys.readouterr().out.startswith("node/module/parent-wrong-on-purpose  ")
+    assert main(cases + ["--list", "-k", "nested or exports"]) == ExitCode.OK
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [
+        "node/exports/replace-with-function", "node/nested/main-in-a-subdirectory"]
+    assert main(cases + ["--list", "--clause", "require.function"]) == ExitCode.USAGE_ERROR
+    assert "no such clause in the node profile's catalogue" in capsys.readouterr().err
+    assert main(cases + ["--spec", "1.1.1"]) == ExitCode.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert "not both" in err and len(err.splitlines()) == 1
+    assert main(cases + ["--loader", "rhino"]) == ExitCode.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert "does not declare the node profile" in err and len(err.splitlines()) == 1
+
+
+@needs_node
+def test_an_expectations_file_of_the_other_profile_is_refused(node_catalogue, tmp_path,
+                                                              capsys):
+    mine = ["--loader-cmd", "node {main_file}", "--loader-name", "mine"]
+    profile = ["--profile", "node", "--cases", str(PROFILE_CASES)] + mine
+    recorded = tmp_path / "spec.yaml"
+    assert main(["--cases", str(PROFILE_CASES), "--write-expectations", str(recorded)]
+                + mine) == ExitCode.OK
+    capsys.readouterr()
+    assert main(profile + ["--expectations", str(recorded)]) == ExitCode.EXPECTATIONS_ERROR
+    assert "the expectations are for Modules/1.1.1, the run targets node profile" in \
+        capsys.readouterr().err
+    node_file = tmp_path / "node.yaml"
+    assert main(profile + ["--write-expectations", str(node_file)]) == ExitCode.OK
+    text = node_file.read_text()
+    assert 'spec: "node"' in text and "node/lookup/exact-wrong-on-purpose" in text
+    assert "node profile" in text
+    assert main(profile + ["--expectations", str(node_file)]) == ExitCode.OK

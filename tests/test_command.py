@@ -169,3 +169,63 @@ def test_the_rerun_line_quotes_each_variable_whole():
     line = rerun_line(loader, Path("/r o"), "program")
     assert shlex.split(line) == ["env", "A_B=x y; rm -rf ~", "P=/r o/lib", "node",
                                  "/r o/program.js"]
+
+
+# --- A node profile program: files, not modules ----------------------------------------------
+
+from conformance.command import main_file, write_files  # noqa: E402
+
+SHOW_ENV = (f"{shlex.quote(sys.executable)} -c 'import os, sys; print(open(sys.argv[1]).read()"
+            ".strip(), os.environ.get(\"NODE_PATH\"), os.environ[\"HOME\"], "
+            "os.listdir(os.environ[\"HOME\"]))' {main_file}")
+
+
+def test_files_are_written_under_the_root_as_given(tmp_path):
+    write_files(tmp_path, {"app/src/program.js": "a", "node_modules/x/package.json": "{}",
+                           "data": "\u00e9\n"})
+    assert (tmp_path / "app/src/program.js").read_text() == "a"
+    assert (tmp_path / "node_modules/x/package.json").read_text() == "{}"
+    assert (tmp_path / "data").read_bytes() == "\u00e9\n".encode()
+    assert main_file(tmp_path, "app/src/program.js") == tmp_path / "app/src/program.js"
+    assert main_file(tmp_path, "app/program") == tmp_path / "app/program.js"
+
+
+@pytest.mark.parametrize("path", ["../x.js", "/etc/x", "a/../../x", ".hidden", "a//b", "a/./b",
+                                  "a\\b", ""])
+def test_a_file_path_that_could_leave_the_root_is_refused(tmp_path, path):
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(ValueError, match="not segments"):
+        write_files(root, {path: "x"})
+    assert list(tmp_path.iterdir()) == [root] and not list(root.iterdir())
+
+
+def test_files_are_never_written_through_a_link(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "lib").symlink_to(outside)
+    with pytest.raises(ValueError, match="not a directory"):
+        write_files(root, {"lib/a.js": "x"})
+    (root / "b.js").symlink_to(outside / "b.js")
+    with pytest.raises(OSError):
+        write_files(root, {"b.js": "x"})
+    assert not list(outside.iterdir())
+    write_files(root, {"c.js": "1"})
+    with pytest.raises(FileExistsError):  # created afresh, never over what is there
+        write_files(root, {"c.js": "2"})
+
+
+def test_a_profile_program_runs_on_its_main_file_without_node_path_and_with_a_private_home(
+        monkeypatch):
+    monkeypatch.setenv("NODE_PATH", "/somewhere/else")
+    loader = CommandLoader(SHOW_ENV)
+    execution = loader.run(Program("p", {}, "app/program.js", 10.0,
+                                   {"app/program.js": "the main file", "app/x.json": "{}"}))
+    assert execution.exit_code == 0, execution
+    line = execution.stdout.strip()
+    assert line.startswith("the main file None "), line  # NODE_PATH gone
+    assert line.endswith(" []"), line  # HOME empty
+    assert "{root}/../home" in line  # a directory of the case's own, removed after the run
+    spec = loader.run(Program("q", {"program": "a module"}, "program", 10.0))
+    assert spec.stdout.startswith("a module /somewhere/else "), spec.stdout  # unchanged

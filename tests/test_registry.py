@@ -1,11 +1,13 @@
 """Choosing a loader: names, shipped loader files, other loader files, templates, Python classes."""
 
+import json
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -302,3 +304,54 @@ def test_the_readme_python_loader_runs_as_the_readme_shows_it(repo, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     closing = proc.stdout.rstrip().splitlines()[-1]
     assert re.match(r"mini-py, Modules/1\.1\.1: \d+ passed, 0 failed", closing), closing
+
+
+# --- Profiles a loader runs (docs/node-profile.md) ---------------------------------------------
+
+def test_a_loader_file_declares_its_profiles_with_their_own_command_and_env(tmp_path):
+    path = loader_file(tmp_path, f"""\
+        name: mine
+        command: {sys.executable} -c 'print(1)' {{root}} {{main}}
+        env: {{NODE_PATH: "{{root}}", KEEP: "x"}}
+        profiles:
+          node:
+            command: {sys.executable} -c 'print(2)' {{main_file}}
+            env: {{ONLY: "{{main}}"}}
+        """)
+    spec_run, node_run = from_file(path), from_file(path, "node")
+    assert spec_run.declaration.profiles == node_run.declaration.profiles == {"node"}
+    assert spec_run.env == {"NODE_PATH": "{root}", "KEEP": "x"} and "print(1)" in spec_run.argv
+    assert node_run.env == {"ONLY": "{main}"} and node_run.argv[-1] == "{main_file}"
+    plain = loader_file(tmp_path, f"name: plain\ncommand: {sys.executable} {{root}}\n")
+    assert from_file(plain).declaration.profiles == frozenset()
+    with pytest.raises(LoaderError, match="does not declare the node profile"):
+        from_options(loader_file=plain, profile="node")
+    assert from_options(loader_cmd=f"{sys.executable} {{main_file}}",
+                        profile="node").declaration.profiles == {"node"}
+
+
+@pytest.mark.parametrize("profiles, field, says", [
+    ("{nodejs: {}}", "profiles", "profiles maps a profile (node)"),
+    ("{node: {command: 5}}", "profiles", "profiles maps a profile (node)"),
+    ("{node: {env: {1X: a}}}", "profiles.node.env.1X", "a variable name"),
+    ("{node: {args: x}}", "profiles.node.args", "unknown key"),
+])
+def test_a_loader_file_with_bad_profiles_is_refused_in_one_line(tmp_path, profiles, field,
+                                                                 says):
+    path = loader_file(tmp_path, f"name: bad\ncommand: {sys.executable}\nprofiles: {profiles}\n")
+    with pytest.raises(LoaderFileError) as info:
+        from_file(path)
+    assert info.value.field == field and says in str(info.value) and "\n" not in str(info.value)
+
+
+@needs_node
+def test_the_shipped_node_loader_runs_the_node_profile_without_node_path():
+    node = resolve("node", "node")
+    assert node.declaration.profiles == {"node"} and node.env == {}
+    assert resolve("node").env == {"NODE_PATH": "{root}"}
+    with pytest.raises(LoaderError, match="'rhino' does not declare the node profile"):
+        from_options("rhino", profile="node")
+    from conformance import clauses
+    schema = json.loads((Path(clauses.__file__).parent / "schema" / "loader.schema.json")
+                        .read_text())
+    assert schema["properties"]["profiles"]["propertyNames"]["enum"] == list(clauses.PROFILES)

@@ -14,6 +14,7 @@ from conformance.outcomes import Outcome
 from conformance.reference import ReferenceLoader
 from conformance.results import read
 from conformance.run import AHEAD_PER_JOB, run_case, run_cases
+from tests.node_profile import node_catalogue  # noqa: F401  (a fixture)
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 SPEC = "1.1.1"
@@ -255,3 +256,24 @@ def test_a_loader_that_declares_forks_runs_in_worker_processes_with_jobs():
     verdicts = list(run_cases(cases, Forking(), SPEC, jobs=2))
     pids = {line for v in verdicts for line in v.details if line.startswith("stdout: pid")}
     assert pids and f"stdout: pid {os.getpid()}" not in pids
+
+
+def test_a_profile_case_is_prepared_as_files_with_the_harness_beside_the_main_file(
+        node_catalogue):
+    from conformance.caseload import load
+    from conformance.harness import key_in
+    from conformance.run import not_applicable, prepare
+    from tests.node_profile import CASES
+
+    case = load(CASES / "node/nested/main-in-a-subdirectory.yaml", CASES)
+    program = prepare(case, 5.0, "0123456789abcdef")
+    assert (program.modules, program.main, program.timeout) == ({}, "app/src/program.js", 5.0)
+    assert set(program.files) == {"app/src/program.js", "app/src/here.js", "app/lib/there.js",
+                                  "app/src/conformanceHarness.js"}
+    assert key_in(program.files["app/src/conformanceHarness.js"]) == "0123456789abcdef"
+    top = load(CASES / "node/exports/replace-with-function.yaml", CASES)
+    assert "conformanceHarness.js" in prepare(top).files
+    loader = ReferenceLoader()
+    assert not_applicable(case, loader, "node") is None
+    assert not_applicable(case, loader, "1.1.1") == ("not applicable: the case is of the node "
+                                                     "profile, the run of the Modules/1.1.1")
