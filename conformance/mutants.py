@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.reference import ReferenceLoader, loader_source
+from conformance.reference import ReferenceLoader, loader_source, node_loader_source
 
 PREFIX = "mutant:"
 VARIANT_PREFIX = "variant:"
@@ -12,43 +12,65 @@ VARIANT_PREFIX = "variant:"
 MUTANT_STACK = 4 << 20
 
 
+#: The JavaScript a mutant of each profile edits: None (Modules/1.1.1) loader.js, "node"
+#: node-loader.js, which the reference loader runs programs of the node profile with.
+SOURCES = {None: ("loader.js", loader_source), "node": ("node-loader.js", node_loader_source)}
+
+
 @dataclass(frozen=True)
 class Mutant:
-    """A named text edit of loader.js that breaks `clause` (in a sandbox, when sandbox).
+    """A named text edit of the reference loader that breaks `clause` (in a sandbox, when
+    sandbox): of loader.js for Modules/1.1.1 (profile None), of node-loader.js for the node
+    profile (profile "node", `clause` then an id of node-clauses.yaml).
 
-    With clause None it is a conforming variant: it does something the spec allows that the
-    reference loader does not, and must pass every case that applies to it.
+    With clause None it is a conforming variant: it does something the spec (or Node's docs)
+    allows that the reference loader does not, and must pass every case that applies to it.
     """
 
     name: str
     clause: str | None
     description: str
-    #: (text, replacement) pairs; each text must occur exactly once in loader.js.
+    #: (text, replacement) pairs; each text must occur exactly once in the edited file.
     edits: tuple[tuple[str, str], ...]
     sandbox: bool = False
     #: The spec versions whose text the mutant breaks or the variant conforms to; () for all.
     versions: tuple[str, ...] = ()
+    #: The profile whose loader is edited and whose cases judge it; None for Modules/1.1.1.
+    profile: str | None = None
 
     def source(self) -> str:
-        """loader.js with the edits applied; ValueError when an edit no longer applies."""
-        source = loader_source()
+        """The edited file with the edits applied; ValueError when an edit no longer applies."""
+        file_name, original = SOURCES[self.profile]
+        source = original()
         for text, replacement in self.edits:
             found = source.count(text)
             if found != 1:
                 raise ValueError(f"mutant {self.name}: {text!r} occurs {found} times in "
-                                 "loader.js, not once")
+                                 f"{file_name}, not once")
             source = source.replace(text, replacement)
         return source
+
+    def specs(self, versions: tuple[str, ...]) -> tuple[str, ...]:
+        """What the mutant is judged under, of `versions` (the spec versions): its profile
+        alone, or the versions it names, or all of them."""
+        if self.profile:
+            return (self.profile,)
+        return tuple(v for v in versions if not self.versions or v in self.versions)
 
     def loader(self) -> ReferenceLoader:
         prefix = PREFIX if self.clause else VARIANT_PREFIX
         # No case needs a deep stack; a small one ends a mutant's runaway recursion quickly.
-        return ReferenceLoader(sandbox=self.sandbox, js_source=self.source(),
+        # A node profile mutant keeps loader.js and edits node-loader.js, and the other way.
+        edited = self.source()
+        if self.profile == "node":
+            return ReferenceLoader(node_js_source=edited, name=prefix + self.name,
+                                   stack_limit=MUTANT_STACK)
+        return ReferenceLoader(sandbox=self.sandbox, js_source=edited,
                                name=prefix + self.name, stack_limit=MUTANT_STACK)
 
 
-def _m(name, clause, description, *edits, sandbox=False, versions=()) -> Mutant:
-    return Mutant(name, clause, description, tuple(edits), sandbox, tuple(versions))
+def _m(name, clause, description, *edits, sandbox=False, versions=(), profile=None) -> Mutant:
+    return Mutant(name, clause, description, tuple(edits), sandbox, tuple(versions), profile)
 
 
 _RELATIVE_BASE = "var out = isRelative(terms) && fromId ? fromId.split('/').slice(0, -1) : [];"
@@ -536,5 +558,393 @@ CONFORMING: tuple[Mutant, ...] = (
         "describeUncaught(error), null); wrapped.cause = error; throw wrapped;")),
 )
 
-BY_NAME = {m.name: m for m in MUTANTS}
-VARIANTS = {m.name: m for m in CONFORMING}
+# ---- The node profile (docs/node-profile.md, "Mutant ideas"): edits of node-loader.js, each
+# breaking one clause of conformance/data/node-clauses.yaml; judged by the profile's cases.
+
+_N_EXTENSIONS = "var extensions = ['.js', '.json'];"
+_N_LOAD_AS_FILE = "        return tryFile(path) || tryExtensions(path);"
+_N_LOAD_INDEX = "        return tryExtensions(resolvePath(path, 'index'));"
+_N_PACKAGE_MAIN = "        return typeof main === 'string' && main ? main : undefined;"
+_N_BAD_PACKAGE = ("            error.message = 'Error parsing ' + file + ': ' + error.message;\n"
+                  "            throw error;")
+_N_MAIN_TARGET = "        return loadAsFile(target) || loadIndex(target);"
+_N_RELATIVE_BASE = "            return [dirname(parent.filename)];"
+_N_BARE_PATHS = "        var paths = parent && parent.paths;"
+_N_PATHS_COPY = "        return paths && paths.length ? Array.prototype.slice.call(paths) : [];"
+_N_FILE_OR_DIRECTORY = ("            var found = (!namesDirectoryOnly(request) && loadAsFile(path)) ||\n"
+                        "                (isDirectory(path) && loadAsDirectory(path, request));")
+_N_AS_FILE = "(!namesDirectoryOnly(request) && loadAsFile(path))"
+_N_MODULE_REQUIRE = "        return loadModule(id, this, false);"
+_N_RESOLVE = "            return resolveFilename(request, module);"
+_N_CACHE_DECLARED = "    var cache = Object.create(null); // require.cache: module objects by filename"
+_N_CACHE_LOOKUP = "cached = cache[filename];"
+_N_CACHE_FILL = "        cache[filename] = module;"
+_N_CACHE_FORGET = "        delete cache[filename];"
+_N_CACHE_HIT = "            addChild(parent, cached, true);"
+_N_RETURN_CACHED = "            return cached.exports;"
+_N_RETURN_LOADED = "        return module.exports;\n    }"
+_N_FORMAT = "        return extension === '.json' || extension === '.node' ? extension : '.js';"
+_N_WRAPPER = ("        return '(function (exports, require, module, __filename, __dirname) {' + code + "
+              "'\\n})';")
+_N_FACTORY = "        var factory = compiled[filename] || globalEval(wrapModule(files[filename]));"
+_N_CALL = ("        callFunction(factory, exports, exports, createRequire(module), module, filename,\n"
+           "                     dirname(filename));")
+
+
+def _n(name, clause, description, *edits) -> Mutant:
+    return _m(name, clause, description, *edits, profile="node")
+
+
+NODE_MUTANTS: tuple[Mutant, ...] = (
+    # ---- LOAD_AS_FILE and the format of the file found
+    _n("node-json-before-js", "node.lookup.extensions",
+       "LOAD_AS_FILE tries X.json before X.js",
+       (_N_LOAD_AS_FILE, "        return tryFile(path) || tryFile(path + '.json') || "
+                         "tryExtensions(path);")),
+    _n("node-no-json-extension", "node.lookup.extensions",
+       "LOAD_AS_FILE never appends .json (only .js)",
+       (_N_LOAD_AS_FILE, "        return tryFile(path) || tryFile(path + '.js');")),
+    _n("node-extension-before-exact", "node.lookup.exact",
+       "LOAD_AS_FILE tries X.js and X.json before X itself",
+       (_N_LOAD_AS_FILE, "        return tryExtensions(path) || tryFile(path);")),
+    _n("node-no-extension-is-json", "node.lookup.format",
+       "a file found with no extension, or one other than .js, is parsed as JSON",
+       (_N_FORMAT, "        return extension === '.js' || extension === '.node' ? extension : "
+                   "'.json';")),
+    _n("node-directory-before-file", "node.lookup.file-before-directory",
+       "X is tried as a directory (LOAD_AS_DIRECTORY) before as a file (LOAD_AS_FILE)",
+       (_N_FILE_OR_DIRECTORY,
+        "            var found = (isDirectory(path) && loadAsDirectory(path, request)) ||\n"
+        "                (!namesDirectoryOnly(request) && loadAsFile(path));")),
+
+    # ---- LOAD_AS_DIRECTORY and LOAD_INDEX
+    _n("node-main-ignored", "node.directory.main",
+       "package.json is never read: a directory always loads its index",
+       ("        var main = packageMain(path);", "        var main = undefined;")),
+    _n("node-main-exact-only", "node.directory.main",
+       "\"main\" is tried only as an exact file: no .js/.json completion, no index of a "
+       "directory it names",
+       (_N_MAIN_TARGET, "        return tryFile(target);")),
+    _n("node-main-from-requirer", "node.directory.main",
+       "\"main\" is taken relative to the requiring file's directory, not the package's",
+       ("        var target = resolvePath(path, main);",
+        "        var target = resolvePath(requirerDirectory, main);"),
+       ("        var filename = resolveFilename(request, parent), cached",
+        "        requirerDirectory = parent ? dirname(parent.filename) : root;\n"
+        "        var filename = resolveFilename(request, parent), cached"),
+       ("    var mainModule;\n", "    var mainModule, requirerDirectory;\n")),
+    _n("node-index-json-first", "node.directory.index",
+       "LOAD_INDEX tries index.json before index.js",
+       (_N_LOAD_INDEX, "        return tryFile(resolvePath(path, 'index.json')) || "
+                       "tryExtensions(resolvePath(path, 'index'));")),
+    _n("node-index-js-only", "node.directory.index",
+       "LOAD_INDEX tries index.js alone, never index.json",
+       (_N_LOAD_INDEX, "        return tryFile(resolvePath(path, 'index.js'));")),
+    _n("node-falsy-main-throws", "node.directory.index",
+       "a package.json whose \"main\" is the empty string makes the directory missing instead "
+       "of loading its index",
+       (_N_PACKAGE_MAIN, "        if (main === '') {\n"
+                         "            throw codedError(Error, \"Cannot find module '\" + path + "
+                         "\"'\", 'MODULE_NOT_FOUND');\n        }\n" + _N_PACKAGE_MAIN)),
+    _n("node-no-main-fallback", "node.directory.main-fallback",
+       "a \"main\" that resolves to nothing throws without trying the directory's index "
+       "(LOAD_AS_DIRECTORY 1f left out; deprecated, so a warning)",
+       ("        var found = loadIndex(path);", "        var found = false;")),
+    _n("node-bad-main-walks-on", "node.directory.main-unresolvable",
+       "a package found in node_modules whose \"main\" and index are both missing is skipped, "
+       "and the search goes on to farther node_modules directories (step 1g left out)",
+       ("        if (!found) {",
+        "        if (!found && (isRelativeRequest(request) || isAbsoluteRequest(request))) {")),
+
+    # ---- LOAD_NODE_MODULES and NODE_MODULES_PATHS
+    _n("node-no-walk-up", "node.modules.walk-up",
+       "a bare name is looked for only in the requirer's own node_modules, never in its "
+       "parents'",
+       (_N_PATHS_COPY, "        return paths && paths.length ? [paths[0]] : [];")),
+    _n("node-modules-from-main", "node.modules.requirer-dir",
+       "the node_modules search starts at the entry module's directory, whoever requires",
+       (_N_BARE_PATHS, "        var paths = mainModule && mainModule.paths;")),
+    _n("node-farthest-first", "node.modules.nearest-first",
+       "NODE_MODULES_PATHS puts the root first (step 4c, DIRS = DIR + DIRS, read literally)",
+       ("                paths.push(directory === '/' ? '/node_modules' : directory + "
+        "'/node_modules');",
+        "                paths.unshift(directory === '/' ? '/node_modules' : directory + "
+        "'/node_modules');")),
+    _n("node-double-node-modules", "node.modules.no-double",
+       "NODE_MODULES_PATHS appends node_modules to directories named node_modules too",
+       ("            if (basename(directory) !== 'node_modules') {", "            if (true) {")),
+    _n("node-modules-directories-only", "node.modules.file-or-directory",
+       "in a node_modules directory a bare name X is tried only as a directory, so "
+       "node_modules/x.js is never found",
+       (_N_AS_FILE, "(!namesDirectoryOnly(request) && !(!isRelativeRequest(request) && "
+                    "!isAbsoluteRequest(request) && request.indexOf('/') < 0) && "
+                    "loadAsFile(path))")),
+    _n("node-subpath-exact-only", "node.modules.subpath",
+       "in pkg/sub the subpath is tried only as an exact file: no extension, package.json "
+       "\"main\" or index",
+       (_N_FILE_OR_DIRECTORY,
+        "            var subpath = !isRelativeRequest(request) && !isAbsoluteRequest(request) "
+        "&& request.indexOf('/') > 0;\n"
+        "            var found = (!namesDirectoryOnly(request) && (subpath ? tryFile(path) : "
+        "loadAsFile(path))) ||\n"
+        "                (!subpath && isDirectory(path) && loadAsDirectory(path, request));")),
+    _n("node-subpath-top-only", "node.modules.subpath",
+       "pkg/sub is looked up as a whole name in the case root's node_modules alone, as in one "
+       "top-level search directory, not in the package found nearest",
+       (_N_PATHS_COPY, "        return paths && paths.length ? Array.prototype.slice.call(paths)"
+                       ".filter(function (each) { return request.indexOf('/') < 0 || "
+                       "each === root + '/node_modules'; }) : [];")),
+
+    # ---- specifiers
+    _n("node-bare-as-relative", "node.specifier.bare",
+       "a bare name is looked for beside the requiring file before any node_modules",
+       (_N_BARE_PATHS, "        var paths = parent && [dirname(parent.filename)]"
+                       ".concat(parent.paths);")),
+    _n("node-relative-from-root", "node.specifier.relative",
+       "./ and ../ resolve against the case root (the working directory), not the requiring "
+       "file's directory",
+       (_N_RELATIVE_BASE, "            return [root];")),
+    _n("node-absolute-as-relative", "node.specifier.absolute",
+       "a specifier beginning with / is resolved under the requiring file's directory",
+       ("            return ['/'];", "            return [parent ? dirname(parent.filename) : "
+                                     "'/'];"),
+       ("            var path = resolvePath(paths[i], request);",
+        "            var path = resolvePath(paths[i], isAbsoluteRequest(request) ? "
+        "request.slice(1) : request);")),
+    _n("node-dot-unsupported", "node.specifier.dot",
+       "'.' alone is no relative specifier: it is looked for as a bare name",
+       ("            (request.length === 1 || request.charAt(1) === '.' || "
+        "request.charAt(1) === '/');",
+        "            (request.charAt(1) === '.' || request.charAt(1) === '/');")),
+
+    # ---- module.exports and exports
+    _n("node-module-exports-ignored", "node.exports.replace",
+       "a value assigned to module.exports is dropped once the module's code has run: require "
+       "returns the exports object the module started with",
+       (_N_CALL, _N_CALL + "\n        module.exports = exports;")),
+    # The harness helper fills its exports through `exports`: it is spared (as the program
+    # could not start otherwise, and a blocked case catches nothing).
+    _n("node-exports-fresh-object", "node.exports.shortcut",
+       "the exports variable is an object of its own, not module.exports (the precompiled "
+       "harness helper is spared)",
+       (_N_FACTORY, "        var spared = filename in compiled;\n" + _N_FACTORY),
+       ("callFunction(factory, exports, exports, createRequire(module)",
+        "callFunction(factory, exports, spared ? exports : {}, createRequire(module)")),
+    _n("node-exports-assignment-exports", "node.exports.rebind-local",
+       "a module that assigns its exports variable exports the new value: a trailer the "
+       "wrapper appends reads the variable back into module.exports",
+       (_N_WRAPPER, "        return '(function (exports, require, module, __filename, __dirname) {"
+                    "' + code + '\\n;module.ccLocalExports = exports;})';"),
+       (_N_CALL, _N_CALL + "\n        if ('ccLocalExports' in module && module.ccLocalExports !== "
+                 "exports) {\n            module.exports = module.ccLocalExports;\n        }")),
+
+    # ---- cycles
+    _n("node-cycle-fresh-object", "node.cycles.partial",
+       "requiring a module that is still running returns a new empty object",
+       (_N_RETURN_CACHED, "            return cached.loaded ? cached.exports : {};")),
+    _n("node-cycle-initial-exports", "node.cycles.replaced-before",
+       "requiring a module that is still running returns the exports object it started with, "
+       "not the value module.exports holds now",
+       ("        this.exports = {};",
+        "        this.exports = {};\n        defineProperty(this, 'initial', {value: "
+        "this.exports});"),
+       (_N_RETURN_CACHED, "            return cached.loaded || !('initial' in cached) ? "
+                          "cached.exports : cached.initial;")),
+    _n("node-result-snapshot", "node.cycles.replaced-after",
+       "the first value a module's require returned (in a cycle, while it ran) is kept for "
+       "every later require, not the module.exports it finished with",
+       (_N_RETURN_CACHED, "            if (!cached.loaded && !('snapshot' in cached)) {\n"
+                          "                defineProperty(cached, 'snapshot', {value: "
+                          "cached.exports});\n            }\n"
+                          "            return 'snapshot' in cached ? cached.snapshot : "
+                          "cached.exports;"),
+       (_N_RETURN_LOADED, "        return 'snapshot' in module ? module.snapshot : "
+                          "module.exports;\n    }")),
+
+    # ---- require.cache
+    _n("node-cache-by-specifier", "node.cache.same-file",
+       "modules are looked up by the specifier as written (relative ones joined to the "
+       "requirer's directory, before any completion), so one file spelled two ways loads twice",
+       (_N_CACHE_DECLARED, _N_CACHE_DECLARED + "\n    var spelled = Object.create(null);"),
+       ("        var filename = resolveFilename(request, parent), cached = cache[filename];",
+        "        var filename = resolveFilename(request, parent);\n"
+        "        var key = (isRelativeRequest(request) || isAbsoluteRequest(request)) && parent ? "
+        "resolvePath(dirname(parent.filename), request) : request;\n"
+        "        var cached = spelled[key] !== undefined && spelled[key] === cache[filename] ? "
+        "cache[filename] : undefined;"),
+       (_N_CACHE_FILL, "        cache[filename] = spelled[key] = module;")),
+    _n("node-rerun-on-require", "node.cache.run-once",
+       "a JavaScript module's code runs again on every later require, which still returns the "
+       "exports it had before",
+       (_N_RETURN_CACHED, "            var kept = cached.exports;\n"
+                          "            if (cached.loaded && cached instanceof Module && "
+                          "fileFormat(filename) === '.js') {\n"
+                          "                compileModule(cached, filename);\n            }\n"
+                          "            return kept;")),
+    _n("node-cache-by-id", "node.cache.keyed-by-filename",
+       "require.cache is keyed by the file's path relative to the case root, not its filename",
+       (_N_CACHE_LOOKUP, "cached = cache[filename.slice(root.length + 1)];"),
+       (_N_CACHE_FILL, "        cache[filename.slice(root.length + 1)] = module;"),
+       (_N_CACHE_FORGET, "        delete cache[filename.slice(root.length + 1)];")),
+    _n("node-private-cache", "node.cache.delete-reloads",
+       "require looks modules up in a private cache that require.cache only mirrors, so "
+       "deleting an entry does not reload the file",
+       (_N_CACHE_DECLARED, _N_CACHE_DECLARED + "\n    var privateCache = Object.create(null);"),
+       (_N_CACHE_LOOKUP, "cached = privateCache[filename];"),
+       (_N_CACHE_FILL, "        cache[filename] = privateCache[filename] = module;"),
+       (_N_CACHE_FORGET, _N_CACHE_FORGET + "\n        delete privateCache[filename];")),
+
+    # ---- JSON modules
+    _n("node-json-reparsed", "node.json.cached",
+       "a JSON file is parsed again on every require, each time a new object",
+       (_N_RETURN_CACHED, "            if (cached.loaded && fileFormat(filename) === '.json') {\n"
+                          "                loadJson(cached, filename);\n            }\n"
+                          + _N_RETURN_CACHED)),
+    _n("node-json-as-js", "node.json.parse",
+       ".json files are run as JavaScript, so {\"a\": 1} is a syntax error",
+       (_N_FORMAT, "        return extension === '.node' ? extension : '.js';")),
+
+    # ---- require.resolve and MODULE_NOT_FOUND
+    _n("node-resolve-loads", "node.resolve.no-load",
+       "require.resolve loads the module it resolves",
+       (_N_RESOLVE, "            var found = resolveFilename(request, module);\n"
+                    "            module.require(request);\n            return found;")),
+    _n("node-resolve-returns-specifier", "node.resolve.filename",
+       "require.resolve returns its argument unchanged (when the module exists)",
+       (_N_RESOLVE, "            resolveFilename(request, module);\n            return request;")),
+    _n("node-resolve-missing-undefined", "node.resolve.not-found",
+       "require.resolve returns undefined when nothing is found",
+       (_N_RESOLVE, "            try {\n                return resolveFilename(request, module);"
+                    "\n            } catch (error) {\n                return undefined;\n"
+                    "            }")),
+    _n("node-not-found-no-code", "node.require.not-found",
+       "require throws a plain Error without code when nothing is found",
+       (_N_MODULE_REQUIRE, "        try {\n            return loadModule(id, this, false);\n"
+                           "        } catch (error) {\n"
+                           "            if (error && error.requireStack && "
+                           "ownErrors.indexOf(error) >= 0) {\n"
+                           "                throw new Error(error.message);\n            }\n"
+                           "            throw error;\n        }")),
+
+    # ---- the module object, require.main, the wrapper
+    _n("node-loaded-never", "node.module.loaded",
+       "module.loaded stays false after the module's code has run",
+       ("        module.loaded = true;", "        module.loaded = false;")),
+    _n("node-children-every-require", "node.module.children",
+       "a module is added to the requirer's children on every require, cached ones again",
+       (_N_CACHE_HIT, "            addChild(parent, cached, false);")),
+    _n("node-parent-last-requirer", "node.module.parent",
+       "module.parent becomes the latest requirer on every require (deprecated, so a warning)",
+       (_N_CACHE_HIT, _N_CACHE_HIT + "\n            cached.parent = parent;")),
+    _n("node-module-filename-is-specifier", "node.module.filename",
+       "module.filename is the specifier the module was first required by (lookups still use "
+       "its directory)",
+       ("        var module = new Module(filename, parent);",
+        "        var module = new Module(filename, parent);\n        module.filename = request;"),
+       ("        module.filename = filename;", "        module.filename = module.filename || "
+                                             "filename;"),
+       (_N_RELATIVE_BASE, "            return [parent.path];")),
+    _n("node-module-require-from-main", "node.module.require",
+       "module.require, called by a program, resolves as from the entry module",
+       (_N_MODULE_REQUIRE, "        return loadModule(id, arguments[1] === true || !mainModule ? "
+                           "this : mainModule, false);"),
+       ("            return module.require(id);", "            return module.require(id, true);")),
+    _n("node-main-is-requirer", "node.main.module",
+       "require.main is the module object of the module the require belongs to",
+       ("        require.main = mainModule;", "        require.main = module;")),
+    _n("node-filename-relative", "node.scope.filename",
+       "__filename is the module's path relative to the case root",
+       ("createRequire(module), module, filename,",
+        "createRequire(module), module, filename.slice(root.length + 1),")),
+    _n("node-dirname-is-root", "node.scope.dirname",
+       "__dirname is the case root in every module",
+       (",\n                     dirname(filename));", ",\n                     root);")),
+    _n("node-no-dirname", "node.wrapper.free-variables",
+       "the wrapper lacks the __dirname parameter",
+       ("module, __filename, __dirname) {'", "module, __filename) {'")),
+    _n("node-global-eval", "node.wrapper.scope",
+       "top-level var declarations lose their var, as when module code runs in the global "
+       "scope: the variables are globals shared by every module",
+       (_N_WRAPPER, _N_WRAPPER.replace("+ code +", "+ code.replace(/^var /gm, '') +"))),
+)
+
+NODE_VARIANTS: tuple[Mutant, ...] = (
+    _n("node-this-undefined", None,
+       "V1: module code runs with this undefined, not module.exports",
+       ("callFunction(factory, exports, exports,", "callFunction(factory, undefined, exports,")),
+    _n("node-this-global", None,
+       "V1: module code runs with this the global object",
+       ("callFunction(factory, exports, exports,", "callFunction(factory, global, exports,")),
+    _n("node-extra-extensions", None,
+       "V2: after .js and .json, LOAD_AS_FILE and LOAD_INDEX also try .cjs and .ts (as Bun does)",
+       (_N_EXTENSIONS, "var extensions = ['.js', '.json', '.cjs', '.ts'];")),
+    _n("node-errors-other-form", None,
+       "V3: a module not found is a RangeError with a message of its own and no requireStack, "
+       "still with code MODULE_NOT_FOUND",
+       ("        var error = codedError(Error, \"Cannot find module '\" + request + \"'\" +",
+        "        var error = codedError(RangeError, \"no file for '\" + request + \"'\" +"),
+       ("        error.requireStack = stack;\n", "")),
+    _n("node-failed-module-kept", None,
+       "V4: a module whose code threw stays in require.cache (and its parent's children) with "
+       "its partial exports; a second require returns them without running it again",
+       ("            if (threw) {", "            if (threw && false) {")),
+    _n("node-json-error-plain", None,
+       "V5: a .json file that is not JSON throws a plain Error that does not name the file",
+       ("            error.message = filename + ': ' + error.message;\n            throw error;",
+        "            throw new Error('not JSON');")),
+    _n("node-id-is-filename", None,
+       "V6: module.id is the filename in the entry module too (not '.')",
+       ("            module.id = '.';\n", "")),
+    _n("node-children-reversed", None,
+       "V7: module.children lists the latest loaded first",
+       ("            children.push(child);", "            children.unshift(child);")),
+    _n("node-children-first-load-only", None,
+       "V7: a module that another one loaded first is not added to a later requirer's children",
+       (_N_CACHE_HIT, "")),
+    _n("node-children-no-json", None,
+       "V7: JSON modules are not listed in module.children",
+       ("        addChild(parent, this, false);",
+        "        if (!/\\.json$/.test(id)) {\n            addChild(parent, this, false);\n"
+        "        }")),
+    _n("node-trailing-slash-as-file", None,
+       "V8: './dir/', '.' and '..' are tried as files (their trailing slash dropped) before "
+       "as directories",
+       ("        return /(^|\\/)(\\.\\.?)?$/.test(request);", "        return false;")),
+    _n("node-bad-package-json-ignored", None,
+       "V9: a package.json that is not JSON is ignored: the directory loads its index",
+       (_N_BAD_PACKAGE, "            return undefined;")),
+    _n("node-wrapper-order", None,
+       "V10: the wrapper's parameters come in another order "
+       "(require, module, exports, __dirname, __filename)",
+       (_N_WRAPPER, "        return '(function (require, module, exports, __dirname, __filename) "
+                    "{' + code + '\\n})';"),
+       (_N_CALL, "        callFunction(factory, exports, createRequire(module), module, exports, "
+                 "dirname(filename),\n                     filename);")),
+    _n("node-cycle-copy", None,
+       "V11: a cyclic require of a module that has not replaced module.exports gets a copy of "
+       "its unfinished exports object, not the object itself",
+       ("        this.exports = {};",
+        "        this.exports = {};\n        defineProperty(this, 'initial', {value: "
+        "this.exports});"),
+       (_N_RETURN_CACHED, "            var partial = cached.exports;\n"
+                          "            if (!cached.loaded && partial === cached.initial) {\n"
+                          "                var copy = {};\n"
+                          "                for (var name in partial) {\n"
+                          "                    copy[name] = partial[name];\n                }\n"
+                          "                return copy;\n            }\n"
+                          "            return partial;")),
+    _n("node-replaced-entry-ignored", None,
+       "V13: an entry stored in require.cache that is no module object of the loader's is "
+       "ignored: the file is loaded anew",
+       ("        if (cached !== undefined) {", "        if (cached instanceof Module) {")),
+    _n("node-walk-stops-at-root", None,
+       "V15: NODE_MODULES_PATHS stops at the case root",
+       ("            if (directory === '/') {",
+        "            if (directory === '/' || directory === root) {")),
+)
+
+#: Each profile's mutants and variants (None: Modules/1.1.1), each its own kill matrix.
+BY_PROFILE = {None: (MUTANTS, CONFORMING), "node": (NODE_MUTANTS, NODE_VARIANTS)}
+#: Every mutant and variant by name, whatever its profile (names are unique across them).
+BY_NAME = {m.name: m for m in MUTANTS + NODE_MUTANTS}
+VARIANTS = {m.name: m for m in CONFORMING + NODE_VARIANTS}
