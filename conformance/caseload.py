@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence, overload
 
 
-from conformance import SPEC_VERSIONS
+from conformance import SPEC_VERSIONS, cache, schemas
 from conformance.case import DEFAULT_MAIN, Case
-from conformance import schemas
 from conformance.clauses import PROFILES, catalogue
 from conformance.harness import HARNESS_ID
 from conformance.select import Selection, selection
@@ -393,12 +392,17 @@ def _parse(path: str, identifier: str, valid: bytes | None = None) -> tuple[Case
         raise CaseError(path, None, "", "a case id (the file's path under the case directory) "
                         "has no part that starts with '.': such names are hidden files and "
                         "folders, .git among them, which --keep-failed must never touch")
-    doc = read_document(path, MAX_BYTES, CaseError, MAX_NODES)
+    # Bytes the cache holds passed the schema before (in this run or an earlier one): they
+    # are neither parsed nor validated again; what follows the schema is checked every time.
+    store = cache.cases()
+    doc = read_document(path, MAX_BYTES, CaseError, MAX_NODES, store)
     if not isinstance(doc.data, dict):
         raise CaseError(path, 1, "", "a case file holds a mapping (title, clauses, modules, ...)")
-    problem = _schema_error(doc) if doc.digest != valid else None
-    if problem:
-        raise problem
+    if not doc.cached and doc.digest != valid:
+        problem = _schema_error(doc)
+        if problem:
+            raise problem
+        store.put(doc.digest, doc.data)
     data = doc.data
     if len(data["title"].splitlines()) > 1 or data["title"] != data["title"].strip("\r\n"):
         raise doc.error(["title"], "a title is one line (it is shown on one line, and written "

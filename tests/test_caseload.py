@@ -548,6 +548,7 @@ def test_given_files_and_a_found_suite_load_alike_with_one_duplicate_check(tmp_p
 def test_a_case_the_check_found_valid_is_not_validated_again_unless_its_file_changed(
         tmp_path, monkeypatch):
     monkeypatch.setattr(caseload, "KEEP_CHARACTERS", 0)  # kept cases are not read at all
+    monkeypatch.setenv("COMMONJS_CONFORMANCE_CACHE", "off")  # the check's own memory only
     path = write(tmp_path, "a/one.yaml", VALID)
     checked = []
     real = caseload._schema_error
@@ -655,3 +656,36 @@ def test_a_case_shape_follows_its_directory(node_catalogue, tmp_path):
     check(path, error, 1, "", "case of the node profile", "holds files")
     path, error = refused(tmp_path, VALID.replace("[require.function]", "[node.exports.replace]"))
     check(path, error, 2, "clauses[0]", "no clause 'node.exports.replace' in the catalogue")
+
+
+# --- the case cache (conformance/cache.py) ---------------------------------------------------
+
+def test_a_case_read_again_is_neither_parsed_nor_validated_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMONJS_CONFORMANCE_CACHE", str(tmp_path / "cache"))
+    path = write(tmp_path / "cases", "case.yaml", VALID)
+    first = load(path, tmp_path / "cases")
+    validated = []
+    real = caseload._schema_error
+    monkeypatch.setattr(caseload, "_schema_error", lambda doc: validated.append(doc) or real(doc))
+    again = load(path, tmp_path / "cases")
+    assert again == first and validated == []
+    write(tmp_path / "cases", "case.yaml", VALID.replace("is a function", "is a Function"))
+    changed = load(path, tmp_path / "cases")
+    assert len(validated) == 1 and "is a Function" in changed.modules["program"]
+
+
+def test_a_case_the_schema_refuses_is_never_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMONJS_CONFORMANCE_CACHE", str(tmp_path / "cache"))
+    for _ in range(2):  # refused the second time too, with the same words
+        path, error = refused(tmp_path, TITLE + PROGRAM)
+        check(path, error, 1, "", "clauses")
+    assert list((tmp_path / "cache").rglob("*.json")) == []
+
+
+def test_a_cached_case_still_names_the_line_of_a_later_problem(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMONJS_CONFORMANCE_CACHE", str(tmp_path / "cache"))
+    text = TITLE + "clauses: [require.function, no.such.clause]\n" + PROGRAM
+    for _ in range(2):  # the schema passes it (and the cache keeps it); the catalogue does not
+        path, error = refused(tmp_path, text)
+        check(path, error, 2, "clauses[1]", "no clause 'no.such.clause'")
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1
