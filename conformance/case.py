@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from conformance import PROFILES
+
 DEFAULT_MAIN = "program"
 
 
 def area_of(case_id: str) -> str:
-    """The folder a case lives in under the cases directory: require, cycles, sandbox, ..."""
-    return case_id.split("/", 1)[0]
+    """The folder a case lives in under the cases directory (require, cycles, sandbox, ...),
+    or under its profile's folder (node/exports/x: exports)."""
+    parts = case_id.split("/", 2)
+    return parts[1] if parts[0] in PROFILES and len(parts) > 2 else parts[0]
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Mapping
 
-from conformance import SPEC_VERSIONS
+from conformance import PROFILES, SPEC_VERSIONS
 from conformance.yamlfile import read_document
 
-#: The profiles beyond Modules/1.1.1 (docs/node-profile.md): each takes the place of a spec
-#: version in a run (its `spec`) and has a catalogue of its own.
-PROFILES = ("node",)
 #: The levels of the spec's clauses (the spec's keywords).
 LEVELS = ("MUST", "SHOULD", "MAY", "DEFINITION")
 #: The levels of a profile's clauses: the docs state it without hedging, or mark it deprecated.

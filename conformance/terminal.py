@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence, TextIO
 
 from conformance.caseload import CaseError, find
-from conformance.clauses import catalogue
+from conformance.clauses import catalogue, is_profile, spec_name
 from conformance.features import Features
 from conformance.outcomes import CLEAN, Outcome, Verdict
 from conformance.case import Case, area_of
@@ -157,7 +157,7 @@ class Progress:
 
     def header(self, loader: str, spec: str, count: int, suite: str) -> None:
         self.out.write(f"commonjs-conformance {suite}: {count} case{'s' * (count != 1)}, "
-                       f"loader {one_line(loader)}, Modules/{spec}\n")
+                       f"loader {one_line(loader)}, {spec_name(spec)}\n")
 
     def confinement(self, level: str) -> None:
         """How the loader's runs are confined, if they are."""
@@ -284,10 +284,10 @@ def _wrapped(text: str, indent: str) -> list[str]:
 def clause_lines(clause_id: str, spec: str, paint: Paint = PLAIN) -> list[str]:
     """A cited clause as a failure shows it: id, level in `spec`, section, the spec's sentence
     and the link to its section (only the id, for a clause the catalogue lacks)."""
-    clause = catalogue().get(clause_id)
+    clause = catalogue(spec).get(clause_id)
     if clause is None:
         return [f"    {paint(one_line(clause_id), 'bold')}: not in the catalogue"]
-    level = clause.level_in(spec) or "not in Modules/" + spec
+    level = clause.level_in(spec) or "not in " + spec_name(spec)
     ref = clause.ref.get(spec) or clause.ref[clause.newest]
     lines = [f"    {paint(clause.id, 'bold')} ({level}, {ref}{', a reading' * clause.reading})"]
     lines += _wrapped(f"spec: {clause.quote}", "      ")
@@ -335,7 +335,7 @@ def summary(results: Results, out: TextIO,
     warned = [v for v in new if v.outcome is Outcome.WARN]
     advisory = [v for v in new if v.outcome is Outcome.ADVISORY]
     recorded = [v for v in tally.shown if v.case in known]
-    for title, group in (("failures", bad), ("warnings (SHOULD clauses)", warned),
+    for title, group in (("failures", bad), ("warnings (SHOULD or DEPRECATED clauses)", warned),
                          ("advisories (the project's readings, not failures)", advisory)):
         if not group:
             continue
@@ -364,7 +364,7 @@ def summary(results: Results, out: TextIO,
         out.write(f"\n{skip_line(skipped)}\n")
     state = "" if results.complete else f" (incomplete: {one_line(results.where_stopped())})"
     ok = results.ok
-    out.write(f"\n{one_line(results.loader)}, Modules/{results.spec}: "
+    out.write(f"\n{one_line(results.loader)}, {spec_name(results.spec)}: "
               f"{paint(closing_line(results), 'pass' if ok else 'fail')} "
               f"in {results.seconds:.2f}s{state}\n")
 
@@ -456,7 +456,8 @@ class TerminalReporter:
 
     def start(self, plan: Results) -> None:
         self.progress.header(plan.loader, plan.spec, len(plan.planned), plan.suite)
-        self.progress.features(self.features)
+        if not is_profile(plan.spec):  # a profile has no optional features
+            self.progress.features(self.features)
         self.progress.confinement(plan.confinement)
         self.progress.begin(plan.planned)
 
