@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance import DEFAULT_SPEC, SPEC_VERSIONS, expectations
+from conformance import DEFAULT_SPEC, PROFILES, SPEC_VERSIONS, expectations
+from conformance.clauses import is_profile
 from conformance.contract import Loader
 from conformance.caseload import SUFFIXES, CaseError, case_id, default_root, find, load
 from conformance.case import Case
@@ -59,6 +60,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--spec", default=None, choices=SPEC_VERSIONS,
                     help=f"spec version to hold the loader to (default: what it claims, "
                          f"else {DEFAULT_SPEC})")
+    group.addoption("--profile", default=None, choices=PROFILES,
+                    help="run a profile's cases (under <cases root>/<profile>/) instead of "
+                         "Modules/1.1.1's, as runner.py --profile")
     group.addoption("--case-timeout", type=float, default=None,
                     help="time limit per case, in seconds")
     group.addoption("--cases-root", type=Path, default=None,
@@ -76,27 +80,44 @@ def _root(config: pytest.Config) -> Path:
     return (config.getoption("--cases-root") or default_root()).resolve()
 
 
+def _collected(config: pytest.Config, path: Path) -> bool:
+    """Whether a YAML file is one of the run's cases: under the cases root, and in the
+    profile's folder when --profile is given, else in none of the profiles' folders."""
+    root = _root(config)
+    resolved = path.resolve()
+    if root not in resolved.parents:
+        return False
+    folder = resolved.relative_to(root).parts[0]
+    profile = config.getoption("--profile")
+    return folder == profile if profile else folder not in PROFILES
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     # x.YAML is collected too, as caseload.find sees it, so that loading refuses it by name
     # (asking for the lower-case suffix) rather than the case going missing without a word.
     if file_path.suffix.lower() not in SUFFIXES:
         return None
-    if _root(parent.config) not in file_path.resolve().parents:
+    if not _collected(parent.config, file_path):
         return None
     return CaseFile.from_parent(parent, path=file_path)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Set up the loader once, so that a bad choice is a usage error before anything runs."""
+    profile = config.getoption("--profile")
+    if profile and config.getoption("--spec"):
+        raise pytest.UsageError(f"--profile {profile} and --spec {config.getoption('--spec')}: "
+                                "a run holds a loader to a spec version or to a profile")
     try:
         loader = from_options(config.getoption("--loader"), config.getoption("--loader-cmd"),
                               config.getoption("--loader-file"), config.getoption("--loader-name"),
                               config.getoption("--loader-sandbox"),
-                              config.getoption("--loader-env"))
+                              config.getoption("--loader-env"), profile=profile)
     except LoaderError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_LOADER] = loader
-    config.stash[_SPEC] = config.getoption("--spec") or loader.declaration.spec or DEFAULT_SPEC
+    config.stash[_SPEC] = (profile or config.getoption("--spec") or loader.declaration.spec
+                           or DEFAULT_SPEC)
     given = config.getoption("--case-timeout")
     problem = timeout_problem(given) if given is not None else None
     if problem:
@@ -124,7 +145,7 @@ def _expectations(path: Path, loader: str, spec: str, root: Path) -> Expectation
         expectations.check_current(known)
     except ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
-    unknown = known.unknown(find(root).ids)
+    unknown = known.unknown(find(root, profile=spec if is_profile(spec) else None).ids)
     if unknown:
         entry = min(unknown, key=lambda e: e.line or 0)
         where = display_path(path) + (f":{entry.line}" if entry.line else "")
@@ -176,8 +197,9 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         config = self.config
         loader = config.stash[_LOADER]
-        if _FEATURES not in config.stash:
-            config.stash[_FEATURES] = resolve_features(loader, config.stash[_TIMEOUT])
+        if _FEATURES not in config.stash:  # a profile has no optional features to probe
+            config.stash[_FEATURES] = (Features({}, {}) if is_profile(config.stash[_SPEC]) else
+                                       resolve_features(loader, config.stash[_TIMEOUT]))
         verdict = run_case(self.case, loader, config.stash[_SPEC], config.stash[_TIMEOUT],
                            config.stash[_FEATURES].known)
         known = config.stash.get(_KNOWN, None)

@@ -346,3 +346,35 @@ def test_a_loader_without_an_optional_feature_gets_the_command_lines_verdicts(py
     result = pytester.runpytest("--conformance", "--loader", "node", "-k", "paths/", "-p",
                                 "no:cacheprovider")
     result.assert_outcomes(passed=outcomes.count("pass"), skipped=outcomes.count("skip"))
+
+
+@pytest.fixture
+def with_profile(suite, repo):
+    """The small suite, plus two cases of the node profile (copied from the suite's own)."""
+    for name in ("exports/replace-with-object", "exports/replace-with-function"):
+        target = suite / "node" / f"{name}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo / "cases" / "node" / f"{name}.yaml", target)
+    return suite
+
+
+def test_the_profile_s_cases_are_collected_only_with_profile(pytester, with_profile):
+    default = pytester.runpytest("--cases-root", str(with_profile), "cases", "--collect-only",
+                                 "-q")
+    assert "node/" not in default.stdout.str() and "area/good" in default.stdout.str()
+    profile = pytester.runpytest("--cases-root", str(with_profile), "cases", "--profile", "node",
+                                 "--loader", "node", "-v")
+    profile.assert_outcomes(passed=2)
+    assert "area/good" not in profile.stdout.str()
+    profile.stdout.fnmatch_lines(["*node/exports/replace-with-object PASSED*"])
+
+
+def test_profile_with_spec_or_an_undeclared_profile_is_a_usage_error(pytester, with_profile):
+    both = pytester.runpytest("--cases-root", str(with_profile), "cases", "--profile", "node",
+                              "--spec", "1.0")
+    assert both.ret == pytest.ExitCode.USAGE_ERROR
+    both.stderr.fnmatch_lines(["*--profile node and --spec 1.0*"])
+    undeclared = pytester.runpytest("--cases-root", str(with_profile), "cases", "--profile",
+                                    "node", "--loader", "rhino")
+    assert undeclared.ret == pytest.ExitCode.USAGE_ERROR
+    undeclared.stderr.fnmatch_lines(["*does not declare the node profile*"])
