@@ -845,24 +845,31 @@ def mutants_command(argv: Sequence[str]) -> int:
                             "clause it breaks, or a variant fails a case.")
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
                    help="directory for mutant-NAME.json and variant-NAME.json files")
-    p.add_argument("--spec", default=DEFAULT_SPEC, choices=SPEC_VERSIONS)
+    p.add_argument("--spec", default=None, choices=SPEC_VERSIONS)
+    _add_profile_option(p, "run this profile's mutants and variants on its cases")
     p.add_argument("--cases", type=Path, default=None, metavar="DIR")
     args = p.parse_args(argv)
-    from conformance.mutants import CONFORMING, MUTANTS
+    from conformance.mutants import BY_PROFILE
 
-    cases, status = _load_cases(args.cases)
+    both = _profile_and_spec(args)
+    if both:
+        print(f"{Parser.invoked()}: error: {both}", file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    spec = args.profile or args.spec or DEFAULT_SPEC
+    MUTANTS, CONFORMING = BY_PROFILE[args.profile]
+    cases, status = _load_cases(args.cases, args.profile)
     if status:
         return status
     args.out.mkdir(parents=True, exist_ok=True)
     missed, failed, imprecise = [], [], []
     for mutant in MUTANTS + CONFORMING:
-        if mutant.versions and args.spec not in mutant.versions:
+        if spec not in mutant.specs((spec,)):
             continue
         loader = mutant.loader()
         started = time.perf_counter()
-        verdicts = tuple(run_cases(cases, loader, args.spec,
-                                   features=resolve_features(loader).known))
-        results = Results(__version__, loader.name, args.spec, mutant.sandbox, verdicts,
+        verdicts = tuple(run_cases(cases, loader, spec, features=None if args.profile
+                                   else resolve_features(loader).known))
+        results = Results(__version__, loader.name, spec, mutant.sandbox, verdicts,
                           time.perf_counter() - started)
         write(results, args.out / f"{loader.name.replace(':', '-')}.json")
         if mutant.clause is None:

@@ -1,9 +1,14 @@
 """Proof by mutants for the node profile: each broken node-loader.js is caught by a case citing
 the clause it breaks, and each conforming variant passes every case of the profile."""
 
+import re
+
 import pytest
 
 from conformance.caseload import default_root, discover, load_all
+from conformance.cli import main
+from conformance.exitcodes import ExitCode
+from conformance.results import read
 from conformance.clauses import catalogue
 from conformance.mutants import (BY_NAME, BY_PROFILE, CONFORMING, MUTANTS, NODE_MUTANTS,
                                  NODE_VARIANTS, VARIANTS)
@@ -98,3 +103,26 @@ def test_the_kill_check_and_the_variant_check_can_fail():
     assert not [v for v in _run(citing, silent.loader()) if caught(v, silent.clause)]
     # A mutant run as if it were a variant fails a case.
     assert [v for v in _run(CASES, NODE_MUTANTS[0].loader()) if not v.outcome.ok]
+
+
+def test_the_mutants_command_runs_the_profile_s_own_kill_matrix(tmp_path, repo, capsys):
+    cases = tmp_path / "cases"
+    for name in ("lookup/extensions-js-before-json", "exports/replace-with-object"):
+        target = cases / "node" / f"{name}.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((repo / "cases" / "node" / f"{name}.yaml").read_bytes())
+    status = main(["mutants", "--profile", "node", "--cases", str(cases), "--out",
+                   str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "mutant:node-json-before-js" in out and "mutant:no-cache" not in out
+    assert re.search(r"mutant:node-json-before-js +node\.lookup\.extensions +caught by +1", out)
+    assert re.search(r"mutant:node-no-walk-up +node\.modules\.walk-up +MISSED", out)
+    assert status == ExitCode.FAILED  # two cases catch only a few of the mutants
+    written = read(tmp_path / "out" / "mutant-node-json-before-js.json")
+    assert written.spec == "node" and len(written.verdicts) == 2
+
+
+def test_the_mutants_command_refuses_a_profile_with_a_spec(capsys):
+    assert main(["mutants", "--profile", "node", "--spec", "1.0", "--out", "x"]) \
+        == ExitCode.USAGE_ERROR
+    assert "--profile node and --spec 1.0" in capsys.readouterr().err
