@@ -9,7 +9,7 @@ from typing import Mapping
 from conformance.contract import Ending, Execution
 from conformance.case import Case
 from conformance.clauses import catalogue
-from conformance.harness import BOM, Section, Transcript, read
+from conformance.harness import HARNESS_ID, BOM, Section, Transcript, read
 from conformance.outcomes import CLEAN, FAILED_ASSERTION_KINDS, Kind, Outcome, Verdict
 
 #: How many of the last lines of stdout, and of stderr, a verdict keeps. (The Verdict itself
@@ -20,6 +20,8 @@ STDERR_TAIL = 20
 SINGLETON = "modules.singleton"
 #: The clause that makes a nested id name a module: what a case with a nested main relies on.
 TERMS = "ids.terms"
+#: The node profile's clause a nested main file relies on to find the harness beside it.
+NODE_RELATIVE = "node.specifier.relative"
 
 
 def _lines(text: str) -> list[str]:
@@ -171,10 +173,16 @@ def judge(case: Case, execution: Execution, spec: str, key: str | None = None,
         """Blocked before anything ran: no clause is blamed, unless the case relies on ids.terms
         for a main module with a nested id and the loader's error names that id (it could not
         find the main module)."""
-        if "/" in case.main and TERMS in case.relies and \
-                case.main in error_line(execution.stderr):
-            return verdict(Outcome.BLOCKED, kind, f"{message}; its main module has the nested id "
-                           f"{case.main}, which relies on {TERMS}", blame=(TERMS,))
+        if case.files:  # the node profile: the harness beside a nested main file
+            clause, named = NODE_RELATIVE, f"./{HARNESS_ID}.js"
+            why = (f"its main file {case.main} is nested, and finding {named} beside it relies "
+                   f"on {clause}")
+        else:
+            clause, named = TERMS, case.main
+            why = f"its main module has the nested id {case.main}, which relies on {TERMS}"
+        if "/" in case.main and clause in case.relies and \
+                named in error_line(execution.stderr):
+            return verdict(Outcome.BLOCKED, kind, f"{message}; {why}", blame=(clause,))
         return verdict(Outcome.BLOCKED, kind, message)
 
     if execution.truncated:

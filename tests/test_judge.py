@@ -153,6 +153,22 @@ def test_a_program_that_never_started_blames_nothing_unless_its_nested_main_reli
     assert (v.outcome, v.blame) == (Outcome.BLOCKED, ())
 
 
+def test_a_profile_case_whose_nested_main_cannot_find_the_harness_blames_relative_paths():
+    case = dataclasses.replace(make_case(("node.cache.same-file",)), modules={},
+                               files={"app/program.js": "", "app/x.js": ""},
+                               main="app/program.js", versions=("node",),
+                               relies=("node.specifier.relative",))
+    missing = "Uncaught Error: Cannot find module './conformanceHarness.js'\n"
+    v = judge(case, Execution(stdout="", stderr=missing, exit_code=1), "node")
+    assert (v.outcome, v.blame) == (Outcome.BLOCKED, ("node.specifier.relative",))
+    assert "main file app/program.js is nested" in v.message
+    # Not relied on, or another error: no clause is blamed.
+    bare = dataclasses.replace(case, relies=())
+    assert judge(bare, Execution(stdout="", stderr=missing, exit_code=1), "node").blame == ()
+    other = "Uncaught SyntaxError: Unexpected token\n"
+    assert judge(case, Execution(stdout="", stderr=other, exit_code=1), "node").blame == ()
+
+
 def test_sections_blame_the_clause_that_broke():
     case = dataclasses.replace(make_case(("require.cycles", "context.exports")),
                                relies=("modules.singleton",))
