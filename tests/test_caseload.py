@@ -644,9 +644,13 @@ def test_profile_cases_are_found_only_by_the_profile(node_catalogue):
      "in the node profile's catalogue"),
 ])
 def test_a_profile_case_breaking_a_path_rule_is_refused_in_one_line(node_catalogue, tmp_path,
-                                                                    change, line, field, says):
+                                                                    change, line, field, says,
+                                                                    hostile):
     path, error = node_refused(tmp_path, NODE_CASE.replace(*change, 1))
     check(path, error, line, field, says)
+    hostile("Hostile case files", f"a node profile case with `{change[1].split(':')[0]}`",
+            f"refused before anything runs, one line naming the file, line {line} and the "
+            f"field {field}: '...{says}...'")
 
 
 def test_a_case_shape_follows_its_directory(node_catalogue, tmp_path):
