@@ -46,6 +46,17 @@ def test_every_loader_testable_clause_has_enough_cases():
     assert len(cases) >= MIN_TOTAL
 
 
+def test_every_loader_testable_clause_of_the_node_profile_has_enough_cases():
+    root = default_root()
+    cases, errors = load_all(discover(root, profile="node"), root)
+    assert not errors
+    counts = case_counts(cases)
+    short = {c.id: counts.get(c.id, 0) for c in catalogue("node").values()
+             if c.loader_testable and counts.get(c.id, 0) < MIN_CASES}
+    assert short == {}
+    assert len(cases) >= 100  # issue 14: the profile has at least 100 cases
+
+
 def test_clauses_command_lists_every_clause_with_its_count(repo):
     proc = subprocess.run([sys.executable, "runner.py", "clauses"], cwd=repo,
                           capture_output=True, text=True, timeout=120)
