@@ -54,7 +54,7 @@ def test_every_loader_testable_clause_of_the_node_profile_has_enough_cases():
     short = {c.id: counts.get(c.id, 0) for c in catalogue("node").values()
              if c.loader_testable and counts.get(c.id, 0) < MIN_CASES}
     assert short == {}
-    assert len(cases) >= 100  # issue 14: the profile has at least 100 cases
+    assert len(cases) >= 100  # the profile is a suite, not a sample
 
 
 def test_clauses_command_lists_every_clause_with_its_count(repo):
