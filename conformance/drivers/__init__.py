@@ -2,18 +2,24 @@
 
 Each driver is a module run as `python3 -m conformance.drivers.<engine> ROOT MAIN`; it exits
 with the program's status, 1 with the message on stderr for an uncaught error, and MISSING
-with a one-line message when the engine is not installed.
+with a one-line message when the engine is not installed. MAIN is a module id (`program`,
+a Modules/1.1.1 tree) or, in the node profile, the main file's path under ROOT
+(`app/src/program.js`, see conformance.command.is_file_path): then the driver runs that file
+the way the engine runs a real project's entry file, with nothing added to its lookup.
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
+
+from conformance import command
 
 #: Exit status of a driver whose engine is not installed.
 MISSING = 3
@@ -22,11 +28,22 @@ CACHE_VARIABLE = "COMMONJS_CONFORMANCE_LOADERS"
 
 
 def cache_dir() -> Path:
-    """Where scripts/install-loaders put the engines."""
+    """Where scripts/install-loaders put the engines: $COMMONJS_CONFORMANCE_LOADERS, else
+    ~/.cache/commonjs-conformance/loaders. A node profile run gives the driver a private empty
+    HOME, so when $HOME holds no cache the user's home from the password database is tried."""
     chosen = os.environ.get(CACHE_VARIABLE)
     if chosen:
         return Path(chosen)
-    return Path.home() / ".cache" / "commonjs-conformance" / "loaders"
+    below = Path(".cache") / "commonjs-conformance" / "loaders"
+    default = Path.home() / below
+    if not default.is_dir():
+        try:
+            own = Path(pwd.getpwuid(os.getuid()).pw_dir) / below
+        except KeyError:  # a user id with no entry: only $HOME can say
+            return default
+        if own.is_dir():
+            return own
+    return default
 
 
 def missing(engine: str, why: str = "") -> NoReturn:
@@ -82,8 +99,14 @@ def arguments(usage: str, count: int = 2) -> list[str]:
 
 
 def main_file(root: str, main: str) -> Path:
-    """The file of module id `main` under `root`."""
-    return Path(root) / f"{main}.js"
+    """The main file under `root`: the file of module id `main` (ID.js), or in the node
+    profile the path `main` itself."""
+    return command.main_file(Path(root), main)
+
+
+def is_profile(main: str) -> bool:
+    """Whether MAIN is a node profile program's main file (a path) rather than a module id."""
+    return command.is_file_path(main)
 
 
 def replace(argv: Sequence[str | os.PathLike], env: dict[str, str] | None = None) -> NoReturn:
@@ -110,8 +133,10 @@ def uncaught(error: object) -> NoReturn:
     raise SystemExit(1)
 
 
-def bundle_and_run(engine: str, build: Callable[[Path], tuple[list, dict]]) -> NoReturn:
-    """Build a bundle with the command `build(out_file)` gives, then run it on Node.
+def bundle_and_run(engine: str, build: Callable[[Path], tuple[list, dict]],
+                   cwd: str | None = None) -> NoReturn:
+    """Build a bundle with the command `build(out_file)` gives, run from `cwd` (default: where
+    the driver runs), then run the bundle on Node.
 
     The bundle is written to a fresh directory outside the tree, so a require the bundler left
     for run time is resolved from there, as it would be where the bundle is shipped. A failed
@@ -124,8 +149,8 @@ def bundle_and_run(engine: str, build: Callable[[Path], tuple[list, dict]]) -> N
     try:
         out_file = folder / "bundle.js"
         argv, env = build(out_file)
-        built = subprocess.run([str(a) for a in argv], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+        built = subprocess.run([str(a) for a in argv], env=env, cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if built.returncode != 0 or not out_file.is_file():
             sys.stderr.write(f"{engine} failed to bundle the program:\n{built.stdout}")
             raise SystemExit(built.returncode or 1)
