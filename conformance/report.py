@@ -1,4 +1,8 @@
-"""REPORT.md: the clause matrix, failures per loader and the kill matrix, from results JSON."""
+"""REPORT.md: the clause matrix, failures per loader and the kill matrix, from results JSON.
+
+Runs held to a version of Modules (spec 1.0/1.1/1.1.1) make the spec's sections; runs of a
+profile (spec node) make a section of their own with the profile's catalogue, never a column
+or a row of the spec's tables."""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from conformance import SPEC_VERSIONS
-from conformance.clauses import Clause, catalogue
+from conformance import PROFILES, SPEC_VERSIONS
+from conformance.clauses import Clause, catalogue, is_profile, source_commit
 from conformance.outcomes import (MUST_BREACHES, PRECISION_GOAL, RECORDED, Outcome, Verdict,
                                   caught_by, precision)
 from conformance.results import Results
@@ -96,12 +100,12 @@ def _clause_matrix(runs: Sequence[Results]) -> list[str]:
     return lines
 
 
-def _not_judged() -> list[str]:
+def _not_judged(profile: str | None = None) -> list[str]:
     lines = ["| clause | binds | level | why no case |", "| --- | --- | --- | --- |"]
-    for clause in catalogue().values():
+    for clause in catalogue(profile).values():
         if clause.loader_testable:
             continue
-        level = clause.level_in("1.1.1") or "/".join(sorted(set(clause.level.values())))
+        level = clause.level_in(profile or "1.1.1") or "/".join(sorted(set(clause.level.values())))
         lines.append(f"| `{clause.id}` | {clause.binds} | {level} | {markdown_text(clause.text)} |")
     return lines
 
@@ -110,7 +114,8 @@ def _failures(run: Results, reasons: Mapping[str, str]) -> list[str]:
     shown = [v for v in run.verdicts if v.outcome in RECORDED]
     if not shown:
         return ["Every applicable case passed."]
-    lines = ["| case | blames | outcome | what happened | why (the MUST it rests on) |",
+    why = "why (what the docs state)" if is_profile(run.spec) else "why (the MUST it rests on)"
+    lines = [f"| case | blames | outcome | what happened | {why} |",
              "| --- | --- | --- | --- | --- |"]
     for v in shown:
         reason = markdown_text(reasons.get(v.case, "")) or "(no reason recorded)"
@@ -192,14 +197,18 @@ def render(runs: Iterable[Results], command: str = "",
     figures bench/benchmark.py --json wrote, adds a section on speed."""
     runs = list(runs)
     reasons = reasons or {}
+    profiles = {p: [r for r in runs if r.spec == p] for p in PROFILES}
+    suites = sorted({r.suite for r in runs})
+    runs = [r for r in runs if not is_profile(r.spec)]
     loaders = [r for r in runs if not r.loader.startswith((MUTANT_PREFIX, VARIANT_PREFIX))]
     mutants = [r for r in runs if r.loader.startswith(MUTANT_PREFIX)]
     variants = [r for r in runs if r.loader.startswith(VARIANT_PREFIX)]
-    suites = sorted({r.suite for r in runs})
     specs = sorted({r.spec for r in loaders})
     out = ["# Conformance report", "",
            f"commonjs-conformance {', '.join(suites)}; CommonJS Modules "
-           f"{', '.join(specs) or '—'}. Generated from results JSON"
+           f"{', '.join(specs) or '—'}"
+           + "".join(f"; the {p} profile (its own section)" for p, r in profiles.items() if r)
+           + ". Generated from results JSON"
            + (f" by {markdown_code(command)}." if command else "."), "",
            "Verdicts: **pass** (every case citing the clause passed), **FAIL** (a case "
            "failed, errored or timed out in the part that tests the clause: a MUST of the spec's "
@@ -215,36 +224,13 @@ def render(runs: Iterable[Results], command: str = "",
                 "Every clause a running program can check against a loader.", ""]
         out += _clause_matrix(loaders) + [""]
         for run in loaders:
-            out += [f"## {_label(run)}: failures and warnings", ""]
-            if run.features:
-                out += ["Optional features: " + ", ".join(
-                    f"{name} {state}" for name, state in run.features.items()) + ".", ""]
-            out += _failures(run, reasons.get((run.loader, run.spec), {})) + [""]
-            advisories = _advisories(run)
-            if advisories:
-                out += [f"Advisories on {_label(run)}: the project's readings, not failures.",
-                        ""] + advisories + [""]
+            out += _loader_section(run, reasons, "##")
     out += ["## Clauses no case judges", "",
             "These bind module authors or this suite, or only permit: breaking them is no "
             "loader failure, so the suite keeps to them instead (see the suite lint).", ""]
     out += _not_judged() + [""]
     if mutants:
-        from conformance.mutants import BY_NAME
-
-        matrix = _kill_matrix(mutants)
-        known = [(run, BY_NAME.get(run.loader[len(MUTANT_PREFIX):])) for run in mutants]
-        caught_count = sum(1 for run, mutant in known
-                           if mutant is not None and caught_by(run.verdicts, mutant.clause))
-        low = sum(1 for line in matrix[2:] if line.endswith("** |"))
-        out += ["## Kill matrix", "",
-                f"Deliberately broken copies of the reference loader (conformance/mutants.py), "
-                f"each breaking one clause; {caught_count} of {len(mutants)} are caught by a "
-                "case whose verdict blames the clause they break (failed, errored, timed out or "
-                "warned in the part that tests it). Precision is the share of a mutant's "
-                "recorded verdicts (failed, blocked, ...) that blame that clause, directly or "
-                "as the precondition that blocked the case; the goal is at least "
-                f"{PRECISION_GOAL:.0%} for every mutant, and {low} fall short (in bold).", ""]
-        out += matrix + [""]
+        out += _kill_section(mutants, "##")
     if variants:
         out += ["## Conforming variants", "",
                 "Copies of the reference loader that do what the spec allows and the reference "
@@ -252,9 +238,107 @@ def render(runs: Iterable[Results], command: str = "",
                 "applicable on every case, or the suite fails a loader for something the spec "
                 "allows.", ""]
         out += _variants(variants) + [""]
+    for profile, profile_runs in profiles.items():
+        if profile_runs:
+            out += _profile_section(profile, profile_runs, reasons)
     if benchmark:
         out += ["## Speed", ""] + _speed(benchmark) + [""]
     return "\n".join(out)
+
+
+def _loader_section(run: Results, reasons: Mapping[tuple[str, str], Mapping[str, str]],
+                    level: str) -> list[str]:
+    """A loader's failures and warnings (with the reasons of its expectation file), then its
+    advisories, under a heading of `level` ('##', '###')."""
+    label = markdown_text(run.loader) if is_profile(run.spec) else _label(run)
+    out = [f"{level} {label}: failures and warnings", ""]
+    if run.features and not is_profile(run.spec):  # a profile has no optional features
+        out += ["Optional features: " + ", ".join(
+            f"{name} {state}" for name, state in run.features.items()) + ".", ""]
+    out += _failures(run, reasons.get((run.loader, run.spec), {})) + [""]
+    advisories = _advisories(run)
+    if advisories:
+        out += [f"Advisories on {label}: the project's readings, not failures.",
+                ""] + advisories + [""]
+    return out
+
+
+def _kill_section(mutants: Sequence[Results], level: str) -> list[str]:
+    """The kill matrix of these mutant runs, with how many are caught, under `level`."""
+    from conformance.mutants import BY_NAME
+
+    matrix = _kill_matrix(mutants)
+    known = [(run, BY_NAME.get(run.loader[len(MUTANT_PREFIX):])) for run in mutants]
+    caught_count = sum(1 for run, mutant in known
+                       if mutant is not None and caught_by(run.verdicts, mutant.clause))
+    low = sum(1 for line in matrix[2:] if line.endswith("** |"))
+    return [f"{level} Kill matrix", "",
+            f"Deliberately broken copies of the reference loader (conformance/mutants.py), "
+            f"each breaking one clause; {caught_count} of {len(mutants)} are caught by a "
+            "case whose verdict blames the clause they break (failed, errored, timed out or "
+            "warned in the part that tests it). Precision is the share of a mutant's "
+            "recorded verdicts (failed, blocked, ...) that blame that clause, directly or "
+            "as the precondition that blocked the case; the goal is at least "
+            f"{PRECISION_GOAL:.0%} for every mutant, and {low} fall short (in bold).", ""] + \
+        matrix + [""]
+
+
+def _profile_matrix(profile: str, runs: Sequence[Results]) -> list[str]:
+    """The clause matrix of a profile: each clause of its catalogue a running program can
+    check, with where the docs state it, its level, and one column per loader."""
+    lines = ["| clause | where the docs state it | level | " +
+             " | ".join(markdown_text(r.loader) for r in runs) + " |",
+             "| --- | --- | --- |" + " --- |" * len(runs)]
+    for clause in catalogue(profile).values():
+        if not clause.loader_testable:
+            continue
+        level = clause.level_in(profile) or "—"
+        if clause.reading:
+            level += " (reading)"
+        cells = [clause_status(clause, r.verdicts, profile) for r in runs]
+        lines.append(f"| `{clause.id}` | [{markdown_text(clause.ref.get(profile, '—'))}]"
+                     f"({clause.link(profile)}) | {level} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _profile_section(profile: str, runs: Sequence[Results],
+                     reasons: Mapping[tuple[str, str], Mapping[str, str]]) -> list[str]:
+    """The section of one profile (spec `profile`): its loaders side by side, its clause
+    matrix, each loader's failures, and its mutants and variants, apart from Modules'."""
+    loaders = [r for r in runs if not r.loader.startswith((MUTANT_PREFIX, VARIANT_PREFIX))]
+    mutants = [r for r in runs if r.loader.startswith(MUTANT_PREFIX)]
+    variants = [r for r in runs if r.loader.startswith(VARIANT_PREFIX)]
+    commit = source_commit(profile)
+    docs = "Node.js's documentation of its CommonJS loader (doc/api/modules.md" + \
+        (f" at commit `{commit}`)" if commit else ")")
+    out = [f"## {profile.capitalize()} profile", "",
+           f"The `{profile}` profile (`--profile {profile}`, docs/node-profile.md) is not "
+           "CommonJS Modules/1.1.1: it holds a loader to what " + docs + " states, judged by "
+           f"conformance/data/{profile}-clauses.yaml on the cases under cases/{profile}/. "
+           "Its verdicts are never mixed into the sections above. **FAIL**: a case broke "
+           "a statement the docs make without hedging (STATES); **warning**: one they mark "
+           "deprecated (DEPRECATED); **advisory**: the project's reading of hedged wording "
+           "was not met. Each deviation found is written up, with a command that shows it, in "
+           "docs/node-deviations.md.", ""]
+    if loaders:
+        out += [f"### {profile.capitalize()} profile: summary", ""] + _summary(loaders) + [""]
+        out += [f"### {profile.capitalize()} profile: clause matrix", "",
+                "Every clause of the profile's catalogue a running program can check.", ""]
+        out += _profile_matrix(profile, loaders) + [""]
+        for run in loaders:
+            out += _loader_section(run, reasons, "###")
+    if any(not c.loader_testable for c in catalogue(profile).values()):
+        out += [f"### {profile.capitalize()} profile: clauses no case judges", ""]
+        out += _not_judged(profile) + [""]
+    if mutants:
+        out += _kill_section(mutants, f"### {profile.capitalize()} profile:")
+    if variants:
+        out += [f"### {profile.capitalize()} profile: conforming variants", "",
+                "Copies of the profile's reference loader that do what the docs leave open "
+                "(docs/node-profile.md, variant questions): each must pass or be not "
+                "applicable on every case.", ""]
+        out += _variants(variants) + [""]
+    return out
 
 
 def _variants(variants: Sequence[Results]) -> list[str]:

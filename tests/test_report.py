@@ -127,3 +127,83 @@ def test_ids_names_and_messages_cannot_break_the_tables_or_pass_html(hostile):
     hostile("Reports", "a case id with '|', a backtick and an <img onerror> tag; a loader name "
             "and a message with HTML and Markdown", "REPORT.md keeps every table cell; ids are "
             "code spans with a fence no backtick in them ends, text is escaped, no raw HTML")
+
+
+def profile_runs():
+    """A Modules/1.1.1 run, and two node profile runs: one failing a stated clause, warning on
+    a deprecated one and advisory on a reading; one passing all."""
+    spec = Results("9.9", "someloader", "1.1.1", False, (
+        verdict("require/y", ["require.function"], Outcome.PASS),), 1.0)
+    engine = Results("9.9", "engine", "node", False, (
+        verdict("node/lookup/a", ["node.lookup.format"], Outcome.FAIL,
+                "assertion 1 failed: a .txt file ran as JavaScript"),
+        verdict("node/module-object/p", ["node.module.parent"], Outcome.WARN, "warn: parent"),
+        verdict("node/module-object/l", ["reading.node.loaded-while-running"],
+                Outcome.ADVISORY, "advisory: loaded"),
+        verdict("node/exports/s", ["node.exports.shortcut"], Outcome.PASS)), 1.0)
+    node = Results("9.9", "node", "node", False, (
+        verdict("node/lookup/a", ["node.lookup.format"], Outcome.PASS),
+        verdict("node/exports/s", ["node.exports.shortcut"], Outcome.PASS)), 1.0)
+    return spec, engine, node
+
+
+def test_profile_runs_get_a_section_of_their_own_never_the_spec_tables():
+    spec, engine, node = profile_runs()
+    reasons = {("engine", "node"): {"node/lookup/a": "The engine reads .txt files as text."}}
+    text = render([spec, engine, node], "x", reasons)
+    head, _, section = text.partition("\n## Node profile\n")
+    assert section, "no Node profile section"
+    # The spec's summary and matrix name the spec run alone; no node clause is a row there.
+    assert "| someloader | 1.1.1 |" in head and "engine" not in head
+    assert "node.lookup.format" not in head and "| `require.function` |" in head
+    assert "CommonJS Modules 1.1.1; the node profile (its own section)" in head
+    # The profile's loaders side by side, in the order given.
+    assert "| engine | node | no | 4 | 1 | 1 | 1 | 1 | 0 | 0 | 0 | 0 |" in section
+    assert "| node | node | no | 2 | 2 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" in section
+    assert "| clause | where the docs state it | level | engine | node |" in section
+    row = next(line for line in section.splitlines() if line.startswith("| `node.lookup.format`"))
+    assert "[File modules; All together: LOAD\\_AS\\_FILE 1](https://github.com/nodejs/node/" in row
+    assert row.endswith("| STATES | **FAIL** 1/1 | pass 1 |")
+    parent = next(line for line in section.splitlines()
+                  if line.startswith("| `node.module.parent`"))
+    assert parent.endswith("| DEPRECATED | warning 1/1 | no case |")
+    reading = next(line for line in section.splitlines()
+                   if line.startswith("| `reading.node.loaded-while-running`"))
+    assert "STATES (reading) | advisory 1/1 | no case |" in reading
+    # Each loader's failures with its profile expectation file's reason; no feature line.
+    assert "### engine: failures and warnings" in section
+    assert "| why (what the docs state) |" in section
+    assert "The engine reads .txt files as text. |" in section
+    assert "Advisories on engine" in section and "Optional features" not in section
+    assert "### node: failures and warnings" in section
+
+
+def test_a_report_of_profile_runs_alone(repo, tmp_path):
+    _, engine, node = profile_runs()
+    paths = []
+    for run in (engine, node):
+        paths.append(tmp_path / f"{run.loader}.json")
+        write(run, paths[-1])
+    out = tmp_path / "REPORT.md"
+    proc = subprocess.run([sys.executable, "runner.py", "report", *map(str, paths), "-o",
+                           str(out)], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert "## Summary" not in text and "## Clause matrix" not in text
+    assert "## Node profile" in text and "### Node profile: clause matrix" in text
+    assert "| `node.lookup.format` |" in text
+
+
+def test_profile_mutants_get_the_profiles_kill_matrix():
+    from conformance.mutants import BY_PROFILE
+
+    mutant = BY_PROFILE["node"][0][0]
+    run = Results("9.9", f"mutant:{mutant.name}", "node", False, (
+        verdict("node/x/y", [mutant.clause], Outcome.FAIL),), 1.0)
+    spec_mutant = Results("9.9", "mutant:no-cache", "1.1.1", False, (
+        verdict("require/singleton", ["modules.singleton"], Outcome.FAIL),), 1.0)
+    text = render([run, spec_mutant])
+    head, _, section = text.partition("\n## Node profile\n")
+    assert "## Kill matrix" in head and mutant.name not in head and "1 of 1 are caught" in head
+    assert "### Node profile: Kill matrix" in section
+    assert f"| `{mutant.name}` | `{mutant.clause}` |" in section and "no-cache" not in section
