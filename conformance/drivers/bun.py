@@ -21,6 +21,7 @@ def main() -> None:
     env = dict(os.environ, NO_COLOR="1")
     target = os.path.abspath(main_file(root, main_id))
     if is_profile(main_id):
+        env.pop("NODE_PATH", None)  # the case's files alone, even when the caller has one
         os.chdir(root)
     else:
         env["NODE_PATH"] = root

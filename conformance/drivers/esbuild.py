@@ -19,8 +19,10 @@ def main() -> None:
     """Bundle ROOT's main file and run the bundle."""
     root, main_id = arguments(f"conformance.drivers.{ENGINE} ROOT MAIN")
     esbuild = npm_binary(ENGINE)
-    env = dict(os.environ, NO_COLOR="1")
     profile = is_profile(main_id)
+    if profile:  # the case's files alone, for the build and for Node running the bundle
+        os.environ.pop("NODE_PATH", None)
+    env = dict(os.environ, NO_COLOR="1")
     if not profile:
         env["NODE_PATH"] = os.path.abspath(root)
     entry = os.path.abspath(main_file(root, main_id))

@@ -25,6 +25,7 @@ def main() -> None:
     env.pop("PMJS_PATH", None)
     target = os.path.abspath(main_file(root, main_id))
     if is_profile(main_id):
+        env.pop("NODE_PATH", None)
         os.chdir(root)
     else:
         env["PMJS_PATH"] = os.path.abspath(root)

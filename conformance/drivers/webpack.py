@@ -45,6 +45,8 @@ def main() -> None:
     npm_package(ENGINE, "webpack-cli")
     root = os.path.abspath(root)
     profile = is_profile(main_id)
+    if profile:  # the case's files alone, for Node running the bundle too
+        os.environ.pop("NODE_PATH", None)
     env = dict(os.environ, NO_COLOR="1", FORCE_COLOR="0")
 
     def build(out_file):
