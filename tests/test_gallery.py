@@ -1,6 +1,7 @@
 """The gallery's loaders (docs/gallery.md): their files, their drivers, and a run on each."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,5 +120,55 @@ def test_the_whole_suite_ends_as_the_loaders_expectations_record(repo, name, hel
     proc = subprocess.run([sys.executable, "runner.py", "--loader", name, "--expectations",
                            f"expectations/{name}.yaml"], cwd=repo, capture_output=True,
                           text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "0 new, 0 changed, 0 unexpected passes, 0 unknown entries" in proc.stdout
+
+
+#: The gallery's engines certified on the node profile (docs/node-deviations.md), each with its
+#: hand-checked known failures in expectations/node/<engine>.yaml.
+PROFILE_GALLERY = ["bun", "deno", "pythonmonkey", "esbuild", "webpack"]
+
+
+@pytest.mark.parametrize("name", PROFILE_GALLERY)
+def test_loader_file_declares_the_node_profile(name):
+    loader = from_file(shipped()[name], "node")
+    assert "node" in loader.declaration.profiles
+    assert "NODE_PATH" not in loader.env and "PMJS_PATH" not in loader.env
+
+
+@pytest.mark.parametrize("name", PROFILE_GALLERY)
+def test_driver_runs_a_profile_program_with_the_engines_own_lookup(name, hello, tmp_path):
+    """A node profile program (MAIN a file path) finds a bare name in the node_modules above
+    its file, and nothing through NODE_PATH, which would find the tree's other directory."""
+    require_engine(name, hello)
+    root = tmp_path / "tree"
+    (root / "app" / "src").mkdir(parents=True)
+    (root / "node_modules" / "walker").mkdir(parents=True)
+    (root / "elsewhere").mkdir()
+    (root / "app" / "src" / "main.js").write_text(
+        "console.log(require('walker').where);\n"
+        "try { require('stray'); console.log('stray found'); }\n"
+        "catch (e) { console.log('stray ' + e.code); }\n")
+    (root / "node_modules" / "walker" / "index.js").write_text(
+        "exports.where = 'root node_modules';\n")
+    (root / "elsewhere" / "stray.js").write_text("exports.x = 1;\n")
+    env = dict(os.environ, NODE_PATH=str(root / "elsewhere"))
+    proc = subprocess.run([sys.executable, "-m", f"conformance.drivers.{name}", str(root),
+                           "app/src/main.js"], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert proc.stdout.splitlines()[0] == "root node_modules", proc.stderr
+    assert "stray found" not in proc.stdout
+    assert not (root / "node_modules" / "node_modules").exists()
+
+
+@pytest.mark.parametrize("name", ["node"] + PROFILE_GALLERY)
+def test_the_node_profile_ends_as_the_loaders_expectations_record(repo, name, hello):
+    """Each engine on the node profile, run as its loader file says: every case ends as its
+    hand-checked expectations/node/<engine>.yaml records (Node itself: no failure at all)."""
+    if name != "node":
+        require_engine(name, hello)
+    proc = subprocess.run([sys.executable, "runner.py", "--profile", "node", "--loader", name,
+                           "--expectations", f"expectations/node/{name}.yaml"], cwd=repo,
+                          capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "0 new, 0 changed, 0 unexpected passes, 0 unknown entries" in proc.stdout
