@@ -11,7 +11,7 @@ from typing import Sequence
 from conformance import SPEC_VERSIONS
 from conformance.case import Case
 from conformance.caseload import SUFFIXES, CaseError, default_root, load
-from conformance.clauses import SPEC_PAGES, catalogue
+from conformance.clauses import SPEC_PAGES, catalogue, is_profile, spec_name
 from conformance.exitcodes import ExitCode
 from conformance.outcomes import CLEAN, Outcome, Verdict
 from conformance.report import clause_status
@@ -53,10 +53,10 @@ def _e(text: object) -> str:
 
 
 def _spec_link(version: str) -> str:
-    """The spec version, linked to its text (the spec's pages are the only links that leave
-    the page)."""
+    """The spec version, linked to its text, or the profile (the spec's pages and the
+    profile's clauses are the only links that leave the page)."""
     if version not in SPEC_PAGES:
-        return f"Modules/{_e(version)}"
+        return _e(spec_name(version))
     return f'<a href="{_e(SPEC_PAGES[version])}">Modules/{_e(version)}</a>'
 
 
@@ -106,30 +106,35 @@ def _summary(runs: Sequence[Results], names: dict[int, str]) -> list[str]:
     return lines + ["</table>"]
 
 
-def _ref(clause) -> str:
-    """The clause's place in Modules/1.1.1, linked to that section of the spec."""
-    ref = clause.ref.get("1.1.1")
+def _ref(clause, where: str = "1.1.1") -> str:
+    """The clause's place in Modules/1.1.1 (or in the profile's source), linked to that
+    section."""
+    ref = clause.ref.get(where)
     if ref is None:
         return "—"
-    return f'<a href="{_e(clause.link("1.1.1"))}">{_e(ref)}</a>'
+    return f'<a href="{_e(clause.link(where))}">{_e(ref)}</a>'
 
 
-def _matrix(runs: Sequence[Results], names: dict[int, str]) -> list[str]:
-    """Clauses x runs, each cell report.clause_status's verdict."""
+def _matrix(runs: Sequence[Results], names: dict[int, str],
+            profile: str | None = None) -> list[str]:
+    """Clauses x runs, each cell report.clause_status's verdict: the spec's clauses, or with
+    `profile` that profile's (its runs never share a matrix with the spec's)."""
     heads = "".join(f"<th>{_run_name(r, names)}</th>" for r in runs)
-    lines = ["<table><tr><th>clause</th><th>Modules/1.1.1</th><th>level (1.0 / 1.1 / 1.1.1)"
-             f"</th>{heads}</tr>"]
-    for clause in catalogue().values():
+    versions = (profile,) if profile else SPEC_VERSIONS
+    where = profile or "1.1.1"
+    lines = [f"<table><tr><th>clause</th><th>{_e(spec_name(where))}</th>"
+             f"<th>level ({' / '.join(versions)})</th>{heads}</tr>"]
+    for clause in catalogue(where).values():
         if not clause.loader_testable:
             continue
-        levels = " / ".join(clause.level_in(v) or "—" for v in SPEC_VERSIONS)
+        levels = " / ".join(clause.level_in(v) or "—" for v in versions)
         cells = []
         for run in runs:
             status = clause_status(clause, run.verdicts, run.spec).replace("**", "")
             css = CELL_CLASSES.get(status.split(" ", 1)[0], "")
             cells.append(f'<td class="{css}">{_e(status)}</td>')
         lines.append(f'<tr><td><code title="{_e(clause.text)}">{_e(clause.id)}</code></td>'
-                     f"<td>{_ref(clause)}</td><td>{levels}</td>"
+                     f"<td>{_ref(clause, where)}</td><td>{levels}</td>"
                      + "".join(cells) + "</tr>")
     return lines + ["</table>"]
 
@@ -138,11 +143,12 @@ def _sources(found: Case | str) -> list[str]:
     if isinstance(found, str):
         return [f'<h4>The case</h4><p class="note">Case source not shown: {_e(found)}</p>']
     lines = [f"<h4>The case: {_e(found.title)}</h4>"]
-    order = [found.main] + [m for m in found.modules if m != found.main]
-    for module in order:
-        main = " (main)" if module == found.main else ""
-        lines.append(f"<h5><code>{_e(module)}</code>{main}</h5>"
-                     f"<pre><code>{_e(found.modules[module])}</code></pre>")
+    sources = found.files or found.modules  # a profile case's files, else its modules
+    order = [found.main] + [m for m in sources if m != found.main]
+    for name in order:
+        main = " (main)" if name == found.main else ""
+        lines.append(f"<h5><code>{_e(name)}</code>{main}</h5>"
+                     f"<pre><code>{_e(sources[name])}</code></pre>")
     return lines
 
 
@@ -179,7 +185,13 @@ def render(runs: Sequence[Results], root: Path, paths: Sequence[Path] = ()) -> s
             "the same for a SHOULD; <b>advisory</b>: the project's reading was not met (never a "
             "failure); <b>blocked</b>: a case could not reach its test; <b>n/a</b>: no case "
             "applied; —: not in that spec version. Counts are of cases that ran.</p>"]
-    out += _matrix(runs, names)
+    spec_runs = [r for r in runs if not is_profile(r.spec)]
+    if spec_runs:
+        out += _matrix(spec_runs, names)
+    for profile in sorted({r.spec for r in runs if is_profile(r.spec)}):
+        out += [f"<h3>{_e(spec_name(profile))}</h3>",
+                "<p>Its own clauses, from Node's documentation; never mixed with the spec's.</p>"]
+        out += _matrix([r for r in runs if r.spec == profile], names, profile)
     for run in runs:
         shown = [v for v in run.verdicts if v.outcome not in CLEAN]
         out.append(f"<h2>{_run_name(run, names)}: failures, warnings and advisories</h2>")

@@ -107,3 +107,25 @@ def test_bad_input_is_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1 and named in err and err.startswith("runner.py html:")
     assert results.read_bytes() == before and not out.exists()
+
+
+def test_a_profile_run_gets_its_own_matrix_and_its_files(tmp_path, capsys, repo):
+    spec = run_suite(tmp_path, "spec", {"area/good": GOOD})
+    root = tmp_path / "cases-spec"
+    case = "node/exports/replace-with-object"
+    text = (repo / "cases" / f"{case}.yaml").read_text()
+    planted = text.replace("t.done();", "t.same(1, 2, 'planted');\n    t.done();")
+    assert planted != text
+    write_case(root, case, planted)
+    profile = tmp_path / "profile.json"
+    main(["--cases", str(root), "--profile", "node", "--json", str(profile), "-j", "1"])
+    page = render(tmp_path, capsys, spec, profile, "--cases", root)
+    spec_matrix, profile_matrix = page.split("<h3>node profile</h3>")
+    assert ">require.returns-exports</code>" in spec_matrix
+    assert ">node.exports.replace</code>" not in spec_matrix
+    row = next(line for line in profile_matrix.splitlines()
+               if ">node.exports.replace</code>" in line)
+    assert '<td class="fail">FAIL 1/1</td>' in row and "STATES" in row
+    assert ">require.returns-exports</code>" not in profile_matrix
+    # The failing profile case shows its files, the main file first.
+    assert "<h5><code>program.js</code> (main)</h5>" in page
