@@ -112,9 +112,10 @@ def first_error(doc: Document, name: str,
     errors = list(validator(name).iter_errors(doc.data))
     if not errors:
         return None
-    # A `oneOf` says which shape the whole document has (a case's modules or files): the
-    # errors of its fields come first, each on its line.
-    error = min(errors, key=lambda e: (e.validator == "oneOf", doc.line(list(e.absolute_path)),
+    # The earliest line first. A `oneOf` says which shape the whole document has (a case's
+    # modules or files): it stands at the line of the first error of the shape the document
+    # meant (a case's `main`), and after every other error when that cannot be told.
+    error = min(errors, key=lambda e: (_line(doc, e), e.validator == "oneOf",
                                        len(e.absolute_path)))
     where = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -133,6 +134,23 @@ def first_error(doc: Document, name: str,
     if error.validator == "enum" and isinstance(error.instance, float):
         return doc.error(where, f"{_message(error)}; quote version numbers, as '1.0'")
     return doc.error(where, _message(error))
+
+
+def _line(doc: Document, error: Any) -> float:
+    """The line an error is reported at: its field's; for a `oneOf`, the first line among the
+    errors of the branch the document meant (the one whose required keys it has, then the
+    one it breaks least), or after every line when it has none."""
+    if error.validator != "oneOf":
+        return doc.line(list(error.absolute_path))
+    branches: dict[Any, list[Any]] = {}
+    for sub in error.context or ():
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    if not branches:
+        return float("inf")
+    meant = min(branches.values(),
+                key=lambda subs: (sum(e.validator == "required" for e in subs), len(subs)))
+    lines = [_line(doc, sub) for sub in meant if sub.absolute_path]
+    return min(lines) if lines else float("inf")
 
 
 def spec_problem(doc: Document, value: Any) -> str:
