@@ -561,8 +561,12 @@ def test_runner_exec_runs_a_file_tree_with_the_reference(tmp_path, capsys):
     write(tmp_path, {"app/main.js": "print(require('./data').v, require('dep'));\n",
                      "app/data.json": '{"v": "json"}\n',
                      "node_modules/dep/index.js": "module.exports = 'dep';\n"})
-    status = exec_command([str(tmp_path), "app/main.js", "--loader", "reference"])
+    status = exec_command([str(tmp_path), "app/main.js", "--loader", "reference", "--profile",
+                           "node"])
     assert (status, capsys.readouterr().out) == (0, "json dep\n")
+    # A file path as MAIN without --profile is refused: the profile is said, never guessed.
+    assert exec_command([str(tmp_path), "app/main.js", "--loader", "reference"]) == 4
+    assert "--profile" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- the profile's cases
