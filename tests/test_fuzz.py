@@ -327,8 +327,9 @@ def test_runner_exec_as_a_command(scratch, modules, data):
     root, written = build_tree(base, modules, raw=False)
     main = mains(data, written)
     assume("\0" not in main)  # no NUL can travel in an argument
-    proc = subprocess.run([sys.executable, str(REPO / "runner.py"), "exec", str(root), main,
-                           "--timeout", "0.3"], capture_output=True, text=True,
+    # `--` before ROOT and MAIN: a drawn id may start with '-' and must not read as an option.
+    proc = subprocess.run([sys.executable, str(REPO / "runner.py"), "exec", "--timeout", "0.3",
+                           "--", str(root), main], capture_output=True, text=True,
                           errors="backslashreplace", timeout=60, cwd=base)
     assert proc.returncode in (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE_ERROR), proc
     assert "Traceback" not in proc.stderr, proc.stderr
